@@ -1,0 +1,2 @@
+//! main-app binary.
+fn main() {}

@@ -1,0 +1,2 @@
+//! media-proxy binary.
+fn main() {}
