@@ -627,12 +627,15 @@ mod tests {
             serde_json::from_str(r#"{"type":"audio","audio_event":{"audio_base_64":"AA==","event_id":3}}"#)
                 .expect("audio");
         assert!(matches!(audio, FromAgent::Audio { audio_event: Some(AudioEvent { event_id: 3, .. }), .. }));
-        let legacy: FromAgent = serde_json::from_str(r#"{"type":"audio","audio":{"chunk":"AA=="}}"#).expect("legacy");
+        let legacy: FromAgent =
+            serde_json::from_str(r#"{"type":"audio","audio":{"chunk":"AA=="}}"#).expect("legacy");
         assert!(matches!(legacy, FromAgent::Audio { audio: Some(_), .. }));
-        let other: FromAgent = serde_json::from_str(r#"{"type":"guardrail_triggered","x":1}"#).expect("other");
+        let other: FromAgent =
+            serde_json::from_str(r#"{"type":"guardrail_triggered","x":1}"#).expect("other");
         assert_eq!(other, FromAgent::Other);
         let ping: FromAgent =
-            serde_json::from_str(r#"{"type":"ping","ping_event":{"event_id":7,"ping_ms":null}}"#).expect("ping");
+            serde_json::from_str(r#"{"type":"ping","ping_event":{"event_id":7,"ping_ms":null}}"#)
+                .expect("ping");
         assert_eq!(ping, FromAgent::Ping { ping_event: PingEvent { event_id: 7, ping_ms: None } });
     }
 

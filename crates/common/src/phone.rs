@@ -41,10 +41,7 @@ pub fn parse_region(code: &str) -> Result<phonenumber::country::Id, PhoneError> 
 impl PhoneNumber {
     /// Parses user input. Numbers starting with `+` (or `00`) are international; anything else is
     /// read as a national number of `default_region`.
-    pub fn parse(
-        input: &str,
-        default_region: Option<phonenumber::country::Id>,
-    ) -> Result<Self, PhoneError> {
+    pub fn parse(input: &str, default_region: Option<phonenumber::country::Id>) -> Result<Self, PhoneError> {
         let trimmed = input.trim().trim_matches(|c| c == '"' || c == '\'');
         if trimmed.is_empty() {
             return Err(PhoneError::Unparseable);
@@ -53,11 +50,8 @@ impl PhoneNumber {
         if !international && default_region.is_none() {
             return Err(PhoneError::NoRegion);
         }
-        let normalised = if let Some(rest) = trimmed.strip_prefix("00") {
-            format!("+{rest}")
-        } else {
-            trimmed.to_owned()
-        };
+        let normalised =
+            if let Some(rest) = trimmed.strip_prefix("00") { format!("+{rest}") } else { trimmed.to_owned() };
         let parsed = phonenumber::parse(if international { None } else { default_region }, &normalised)
             .map_err(|_| PhoneError::Unparseable)?;
         if !parsed.is_valid() {

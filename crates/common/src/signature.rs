@@ -210,7 +210,12 @@ mod tests {
         let mut changed = reference_params();
         changed[2].1 = "9999".into();
         assert!(!validate_twilio("12345", url, &changed, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(!validate_twilio("12345", "https://mycompany.com/myapp.php?foo=1", &reference_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(!validate_twilio(
+            "12345",
+            "https://mycompany.com/myapp.php?foo=1",
+            &reference_params(),
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
     }
 
     #[test]
@@ -225,7 +230,10 @@ mod tests {
     fn elevenlabs_reference_vector() {
         let body = br#"{"type":"post_call_transcription"}"#;
         let header = timestamped_signature("wsec_test", 1739537297, body);
-        assert_eq!(header, "t=1739537297,v0=81a65aa1e2057ec4cdc236dca583cf6ef5899fbc7acd1fe2c0921f684fa3779c");
+        assert_eq!(
+            header,
+            "t=1739537297,v0=81a65aa1e2057ec4cdc236dca583cf6ef5899fbc7acd1fe2c0921f684fa3779c"
+        );
         assert_eq!(verify_timestamped("wsec_test", Some(&header), body, 1739537297 + 60, 1800), Ok(()));
     }
 
@@ -234,10 +242,25 @@ mod tests {
         let body = b"{}";
         let header = timestamped_signature("s", 1000, body);
         assert_eq!(verify_timestamped("s", None, body, 1000, 1800), Err(TimestampedSigError::Missing));
-        assert_eq!(verify_timestamped("s", Some("garbage"), body, 1000, 1800), Err(TimestampedSigError::Malformed));
-        assert_eq!(verify_timestamped("s", Some(&header), body, 1000 + 1801, 1800), Err(TimestampedSigError::Stale));
-        assert_eq!(verify_timestamped("s", Some(&header), body, 1000 - 1801, 1800), Err(TimestampedSigError::Stale));
-        assert_eq!(verify_timestamped("other", Some(&header), body, 1000, 1800), Err(TimestampedSigError::Mismatch));
-        assert_eq!(verify_timestamped("s", Some(&header), b"{ }", 1000, 1800), Err(TimestampedSigError::Mismatch));
+        assert_eq!(
+            verify_timestamped("s", Some("garbage"), body, 1000, 1800),
+            Err(TimestampedSigError::Malformed)
+        );
+        assert_eq!(
+            verify_timestamped("s", Some(&header), body, 1000 + 1801, 1800),
+            Err(TimestampedSigError::Stale)
+        );
+        assert_eq!(
+            verify_timestamped("s", Some(&header), body, 1000 - 1801, 1800),
+            Err(TimestampedSigError::Stale)
+        );
+        assert_eq!(
+            verify_timestamped("other", Some(&header), body, 1000, 1800),
+            Err(TimestampedSigError::Mismatch)
+        );
+        assert_eq!(
+            verify_timestamped("s", Some(&header), b"{ }", 1000, 1800),
+            Err(TimestampedSigError::Mismatch)
+        );
     }
 }

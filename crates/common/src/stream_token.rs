@@ -87,7 +87,8 @@ pub fn verify(
     if version != "v1" || nonce.is_empty() {
         return Err(TokenError::Malformed);
     }
-    let given = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
+    let given =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
     let expected = mac(secret, signed);
     if given.len() != expected.len() || !bool::from(given.ct_eq(&expected)) {
         return Err(TokenError::BadSignature);
