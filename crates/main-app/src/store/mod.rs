@@ -46,23 +46,13 @@ pub type DynStore = Arc<dyn Store>;
 
 /// Opens the configured store and runs its migrations.
 pub async fn open(settings: &crate::settings::Settings) -> anyhow::Result<DynStore> {
-    use anyhow::Context as _;
-    use secrecy::ExposeSecret as _;
+    // Skeleton until the backends implement `Store` (store helper replaces this body).
     match &settings.mongodb_uri {
-        Some(uri) => {
-            let store = mongo::MongoStore::connect(uri.expose_secret(), &settings.mongodb_database)
-                .await
-                .context("connecting to MongoDB (MONGODB_URI)")?;
-            Ok(Arc::new(store))
-        }
-        None => {
-            std::fs::create_dir_all(&settings.data_dir)
-                .with_context(|| format!("creating DATA_DIR {}", settings.data_dir.display()))?;
-            let path = settings.data_dir.join("voice-platform.sqlite");
-            let store = sqlite::SqliteStore::open(&path)
-                .await
-                .with_context(|| format!("opening the embedded store at {}", path.display()))?;
-            Ok(Arc::new(store))
-        }
+        Some(_) => mongo::MongoStore::connect("", &settings.mongodb_database).await.map(|_| unreachable_store()),
+        None => sqlite::SqliteStore::open(&settings.data_dir).await.map(|_| unreachable_store()),
     }
+}
+
+fn unreachable_store() -> DynStore {
+    panic!("skeleton")
 }

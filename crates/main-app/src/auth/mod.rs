@@ -1,0 +1,3 @@
+//! Authentication: API keys for machines, session cookies for the dashboard.
+
+pub mod store;
