@@ -59,7 +59,9 @@ pub struct UserAudioChunk {
     pub user_audio_chunk: String,
 }
 
-/// Typed client → agent messages.
+/// Typed client → agent messages. (The initiation variant is large, but it is sent once per
+/// conversation, so boxing it would only add noise.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToAgent {
@@ -94,6 +96,7 @@ pub enum ToAgent {
 }
 
 /// Any client → agent frame, as the simulated agent reads it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientFrame {
     /// Caller audio.

@@ -105,7 +105,8 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(code = self.code, message = %self.message, "request refused");
         }
-        let body = Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } };
+        let body =
+            Body { error: Inner { code: self.code, message: &self.message, field: self.field.as_deref() } };
         (self.status, Json(body)).into_response()
     }
 }

@@ -184,9 +184,12 @@ impl<'a> Env<'a> {
             return String::new();
         };
         match url::Url::parse(&v) {
-            Ok(u) if schemes.contains(&u.scheme()) && u.host().is_some() => v.trim_end_matches('/').to_owned(),
+            Ok(u) if schemes.contains(&u.scheme()) && u.host().is_some() => {
+                v.trim_end_matches('/').to_owned()
+            }
             _ => {
-                self.problems.push(format!("{name} must be an absolute {} URL, got {v:?}", schemes.join("/")));
+                self.problems
+                    .push(format!("{name} must be an absolute {} URL, got {v:?}", schemes.join("/")));
                 String::new()
             }
         }
@@ -204,7 +207,8 @@ impl<'a> Env<'a> {
         match PhoneNumber::parse_e164(value) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.problems.push(format!("{name} must be an E.164 number like +14155550100 ({e}): {value:?}"));
+                self.problems
+                    .push(format!("{name} must be an E.164 number like +14155550100 ({e}): {value:?}"));
                 None
             }
         }
@@ -232,13 +236,15 @@ impl Settings {
         }
         let auth_token = env.required("TWILIO_AUTH_TOKEN", "Twilio auth token");
         let phone_raw = env.required("TWILIO_PHONE_NUMBER", "default caller id, E.164");
-        let phone_number = if phone_raw.is_empty() { None } else { env.phone("TWILIO_PHONE_NUMBER", &phone_raw) };
+        let phone_number =
+            if phone_raw.is_empty() { None } else { env.phone("TWILIO_PHONE_NUMBER", &phone_raw) };
         let twilio_api_base = env.url("TWILIO_API_BASE", Some("https://api.twilio.com"), &["http", "https"]);
 
         let el_key = env.required("ELEVENLABS_API_KEY", "ElevenLabs API key");
         let agent_id = env.required("ELEVENLABS_AGENT_ID", "ElevenLabs agent id");
         let webhook_secret = env.optional("ELEVENLABS_WEBHOOK_SECRET").map(SecretString::from);
-        let el_api_base = env.url("ELEVENLABS_API_BASE", Some("https://api.elevenlabs.io"), &["http", "https"]);
+        let el_api_base =
+            env.url("ELEVENLABS_API_BASE", Some("https://api.elevenlabs.io"), &["http", "https"]);
 
         let stream_secret = env.required("STREAM_TOKEN_SECRET", "random secret shared with media-proxy");
         if !stream_secret.is_empty() && stream_secret.len() < 32 {
@@ -250,14 +256,17 @@ impl Settings {
         if api_key.as_ref().is_some_and(|k| k.expose_secret().len() < 16) {
             env.problems.push("API_KEY must be at least 16 characters".into());
         }
-        let dashboard_password = match (env.optional("DASHBOARD_PASSWORD_HASH"), env.optional("DASHBOARD_PASSWORD")) {
-            (Some(hash), _) => Some(DashboardPassword::Hash(hash)),
-            (None, Some(plain)) => Some(DashboardPassword::Plain(SecretString::from(plain))),
-            (None, None) => None,
-        };
+        let dashboard_password =
+            match (env.optional("DASHBOARD_PASSWORD_HASH"), env.optional("DASHBOARD_PASSWORD")) {
+                (Some(hash), _) => Some(DashboardPassword::Hash(hash)),
+                (None, Some(plain)) => Some(DashboardPassword::Plain(SecretString::from(plain))),
+                (None, None) => None,
+            };
         if api_key.is_none() && dashboard_password.is_none() {
-            env.problems
-                .push("set API_KEY and/or DASHBOARD_PASSWORD (or DASHBOARD_PASSWORD_HASH): nobody could log in".into());
+            env.problems.push(
+                "set API_KEY and/or DASHBOARD_PASSWORD (or DASHBOARD_PASSWORD_HASH): nobody could log in"
+                    .into(),
+            );
         }
         let session_hours: u64 = env.parsed("SESSION_TTL_HOURS", 12);
         let cookie_secure = env.flag("COOKIE_SECURE", server_url.starts_with("https://"));
@@ -277,7 +286,8 @@ impl Settings {
         if let Some(r) = &default_region
             && common::phone::parse_region(r).is_err()
         {
-            env.problems.push(format!("DEFAULT_PHONE_REGION must be an ISO region code like AU or US, got {r:?}"));
+            env.problems
+                .push(format!("DEFAULT_PHONE_REGION must be an ISO region code like AU or US, got {r:?}"));
         }
         let crm_webhook_url = env.optional("CRM_WEBHOOK_URL");
         if crm_webhook_url.is_some() {
@@ -290,7 +300,8 @@ impl Settings {
             twilio: TwilioSettings {
                 account_sid,
                 auth_token: SecretString::from(auth_token),
-                phone_number: phone_number.unwrap_or_else(|| PhoneNumber::parse_e164("+14155552671").expect("valid")),
+                phone_number: phone_number
+                    .unwrap_or_else(|| PhoneNumber::parse_e164("+14155552671").expect("valid")),
                 api_base: twilio_api_base,
             },
             elevenlabs: ElevenLabsSettings {
@@ -316,7 +327,9 @@ impl Settings {
             crm_webhook_url,
             crm_webhook_secret: env.optional("CRM_WEBHOOK_SECRET").map(SecretString::from),
             cors_allowed_origins: env.list("CORS_ALLOWED_ORIGINS"),
-            dashboard_dir: PathBuf::from(env.optional("DASHBOARD_DIR").unwrap_or_else(|| "frontend/out".into())),
+            dashboard_dir: PathBuf::from(
+                env.optional("DASHBOARD_DIR").unwrap_or_else(|| "frontend/out".into()),
+            ),
             calls: CallDefaults {
                 ring_timeout_secs: env.parsed("CALL_RING_TIMEOUT_SECS", 60),
                 time_limit_secs: env.parsed("CALL_TIME_LIMIT_SECS", 600),
@@ -380,7 +393,12 @@ mod tests {
     fn secrets_never_appear_in_debug_output() {
         let s = Settings::from_vars(&minimal()).expect("valid");
         let debug = format!("{s:?}");
-        for secret in ["tok-secret-value", "xi-secret-value", "0123456789abcdef0123456789abcdef", "key-0123456789abcdef"] {
+        for secret in [
+            "tok-secret-value",
+            "xi-secret-value",
+            "0123456789abcdef0123456789abcdef",
+            "key-0123456789abcdef",
+        ] {
             assert!(!debug.contains(secret), "secret leaked in Debug: {secret}");
         }
     }
