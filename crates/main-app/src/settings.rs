@@ -359,7 +359,7 @@ mod tests {
             ("TWILIO_PHONE_NUMBER", "+61298765432"),
             ("ELEVENLABS_API_KEY", "xi-secret-value"),
             ("ELEVENLABS_AGENT_ID", "agent_1"),
-            ("STREAM_TOKEN_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("STREAM_TOKEN_SECRET", "stream-secret-stream-secret-stream-secret"),
             ("API_KEY", "key-0123456789abcdef"),
         ]
         .into_iter()
