@@ -396,7 +396,7 @@ mod tests {
         for secret in [
             "tok-secret-value",
             "xi-secret-value",
-            "0123456789abcdef0123456789abcdef",
+            "stream-secret-stream-secret",
             "key-0123456789abcdef",
         ] {
             assert!(!debug.contains(secret), "secret leaked in Debug: {secret}");
