@@ -97,7 +97,7 @@ fn set_once_sql(fields: &SetOnce, id: &CallId) -> StoreResult<Option<(String, Ve
     let mut args = vec![text(id.as_str()), SqlValue::Integer(millis(now_ms()))];
     for (column, value) in given {
         args.push(value);
-        sets.push(format!("{column} = ?{}", args.len()));
+        sets.push(format!("{column} = COALESCE({column}, ?{})", args.len()));
         empties.push(format!("{column} IS NULL"));
     }
     let sql = format!(
@@ -213,7 +213,7 @@ impl CallStore for SqliteStore {
             "UPDATE calls SET status = ?2, status_rank = ?3, updated_at = ?4, \
              answered_at = CASE WHEN ?5 THEN COALESCE(answered_at, ?6) ELSE answered_at END, \
              ended_at = CASE WHEN ?7 THEN COALESCE(ended_at, ?6) ELSE ended_at END \
-             WHERE id = ?1 AND status_rank <= ?3 RETURNING {CALL_COLUMNS}"
+             WHERE id = ?1 AND status_rank < ?3 RETURNING {CALL_COLUMNS}"
         );
         self.write(move |conn| update_returning(conn, &sql, &args)).await
     }
