@@ -9,6 +9,7 @@
 
 pub mod auth;
 pub mod calls;
+pub mod config_api;
 pub mod error;
 pub mod health;
 pub mod internal;
@@ -51,6 +52,7 @@ pub fn build_router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(calls::router())
         .route("/api/auth/me", get(auth::handlers::me))
+        .route("/api/config", get(config_api::get))
         .route("/api/{*rest}", any(health::api_not_found))
         .route_layer(from_fn_with_state(state.clone(), auth::middleware::require_auth));
 

@@ -125,13 +125,17 @@ pub struct ListQuery {
     outcome: Option<String>,
     /// Part of the number called.
     phone: Option<String>,
+    /// Campaign id.
     campaign_id: Option<String>,
+    /// Contact id.
     contact_id: Option<String>,
     /// Created at or after (RFC 3339 or YYYY-MM-DD).
     from: Option<String>,
     /// Created before (RFC 3339, or YYYY-MM-DD meaning the end of that day).
     to: Option<String>,
+    /// Items to skip.
     offset: Option<u64>,
+    /// Items to return (1..=1000, default 50).
     limit: Option<u64>,
 }
 

@@ -1,5 +1,6 @@
 //! Calls: placing them, their lifecycle, their audit log, and the API over them.
 
+pub mod export;
 pub mod handlers;
 pub mod media_events;
 pub mod model;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/calls", post(handlers::create).get(handlers::list))
         .route("/api/calls/active", get(handlers::active))
+        .route("/api/calls/export.csv", get(export::export))
         .route("/api/calls/{id}", get(handlers::get))
         .route("/api/calls/{id}/events", get(handlers::events))
         .route("/api/calls/{id}/hangup", post(handlers::hangup))
