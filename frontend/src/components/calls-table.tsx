@@ -1,0 +1,80 @@
+/** A table of stored calls (call log, overview's recent calls); each row opens the call. */
+
+import Link from "next/link";
+import { answeredByLabel, formatDateTime, formatDuration, partyLabel } from "@/lib/format";
+import type { Call } from "@/lib/types";
+import { OutcomeBadge, StatusBadge } from "./ui";
+
+/** Seconds a stored call lasted: Twilio's figure, else answer → end. */
+export function callDurationSecs(c: Pick<Call, "twilioDurationSecs" | "answeredAt" | "endedAt">): number | null {
+  if (c.twilioDurationSecs !== null) return c.twilioDurationSecs;
+  if (c.answeredAt && c.endedAt) return Math.max(0, (Date.parse(c.endedAt) - Date.parse(c.answeredAt)) / 1000);
+  return null;
+}
+
+export function detailHref(id: string): string {
+  return `/calls/detail/?id=${encodeURIComponent(id)}`;
+}
+
+const TH = "px-3 py-2 text-left text-xs font-medium uppercase tracking-wide text-zinc-500 dark:text-zinc-400";
+const TD = "px-3 py-2.5 align-middle";
+
+export function CallsTable({ calls, caption }: { calls: Call[]; caption: string }) {
+  return (
+    <div className="-mx-4 overflow-x-auto">
+      <table className="min-w-full divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
+        <caption className="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col" className={TH}>
+              Contact
+            </th>
+            <th scope="col" className={TH}>
+              Status
+            </th>
+            <th scope="col" className={`${TH} hidden sm:table-cell`}>
+              Outcome
+            </th>
+            <th scope="col" className={`${TH} hidden md:table-cell`}>
+              Started
+            </th>
+            <th scope="col" className={`${TH} text-right`}>
+              Duration
+            </th>
+            <th scope="col" className={`${TH} hidden lg:table-cell`}>
+              Answered by
+            </th>
+            <th scope="col" className={`${TH} hidden lg:table-cell`}>
+              Ended by
+            </th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800/70">
+          {calls.map((c) => (
+            <tr key={c.id} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/40">
+              <td className={TD}>
+                <Link href={detailHref(c.id)} className="group block focus-visible:outline-2 focus-visible:outline-indigo-500">
+                  <span className="block font-medium text-zinc-900 group-hover:underline dark:text-zinc-100">{c.name || c.to}</span>
+                  <span className="block text-xs text-zinc-500 dark:text-zinc-400">
+                    {c.name ? c.to : ""}
+                    <span className="md:hidden">{c.name ? " · " : ""}{formatDateTime(c.createdAt)}</span>
+                  </span>
+                </Link>
+              </td>
+              <td className={TD}>
+                <StatusBadge status={c.status} />
+              </td>
+              <td className={`${TD} hidden sm:table-cell`}>
+                <OutcomeBadge outcome={c.outcome} />
+              </td>
+              <td className={`${TD} hidden whitespace-nowrap text-zinc-600 md:table-cell dark:text-zinc-400`}>{formatDateTime(c.createdAt)}</td>
+              <td className={`${TD} text-right tabular-nums`}>{formatDuration(callDurationSecs(c))}</td>
+              <td className={`${TD} hidden lg:table-cell`}>{answeredByLabel(c.answeredBy)}</td>
+              <td className={`${TD} hidden lg:table-cell`}>{c.terminatedBy ? partyLabel(c.terminatedBy.party) : "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
