@@ -1,0 +1,389 @@
+//! The call actor: one task per live call around one `tokio::select!` over set-up, Twilio frames,
+//! agent frames, one timer and shutdown.
+//!
+//! State machine: `Connecting` (context + signed URL + agent handshake; caller audio buffered) →
+//! `AwaitingMetadata` (initiation sent; waiting for the agent's formats) → `Live` (audio both
+//! ways) → optionally `Goodbye` (the agent ended: its last audio plays out until the final mark
+//! echoes, capped) → ended. Every exit goes through [`Bridge::finish`], which closes both sockets,
+//! decides every agent line's heard state and reports the end. Writes are queued with `feed` and
+//! flushed when the actor has nothing else ready, so a burst costs one syscall per socket; every
+//! write and flush has a deadline, and a socket that misses it ends the call.
+
+use axum::extract::ws::{self, WebSocket};
+use common::events::media::{EndReason, MediaEventKind};
+use common::ids::CallId;
+use futures_util::future::BoxFuture;
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::tungstenite;
+use tokio_util::sync::CancellationToken;
+
+use super::early::EarlyAudio;
+use super::playback::Playback;
+use super::setup::{AgentWs, SetupOutcome};
+use super::start::StartInfo;
+use super::vad::TurnClock;
+use crate::audio::transcode::{AgentToCaller, CallerToAgent};
+use crate::events::CallEvents;
+use crate::settings::Settings;
+
+/// After the last agent audio of a burst, how long without more before a mark is sent.
+const MARK_IDLE: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    Connecting,
+    AwaitingMetadata { deadline: Instant },
+    Live,
+    Goodbye { deadline: Instant },
+}
+
+/// How caller audio reaches the agent.
+pub(super) enum Inbound {
+    Passthrough,
+    Pcm(Box<CallerToAgent>),
+}
+
+/// How agent audio reaches the caller.
+pub(super) enum Outbound {
+    Passthrough,
+    Pcm(Box<AgentToCaller>),
+}
+
+/// Counters reported in `StreamStats`.
+#[derive(Debug, Default)]
+pub(super) struct Stats {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub stale_dropped: u64,
+    pub unknown: u64,
+}
+
+/// How and why a call ends.
+#[derive(Debug)]
+pub(super) struct Ending {
+    /// `None`: the stream was never trusted (main-app refused the token); nothing is reported
+    /// beyond the refusal itself.
+    pub reason: Option<EndReason>,
+    pub detail: Option<String>,
+    pub hangup: bool,
+    /// Whether the Twilio socket is still there to be closed.
+    pub twilio_open: bool,
+}
+
+impl Ending {
+    pub fn new(reason: EndReason, detail: impl Into<Option<String>>) -> Self {
+        // Whoever ended it, the phone call must end too: main-app hangs up through Twilio REST
+        // unless the caller already did.
+        let hangup = reason != EndReason::CallerHungUp;
+        Self { reason: Some(reason), detail: detail.into(), hangup, twilio_open: true }
+    }
+
+    pub fn untrusted() -> Self {
+        Self { reason: None, detail: None, hangup: false, twilio_open: true }
+    }
+}
+
+/// Everything one call owns.
+pub struct Bridge {
+    pub(super) call_id: CallId,
+    pub(super) stream_sid: String,
+    pub(super) call_sid: String,
+    pub(super) started: Instant,
+    pub(super) settings: Arc<Settings>,
+    pub(super) twilio: WebSocket,
+    pub(super) agent: Option<AgentWs>,
+    pub(super) setup: Option<BoxFuture<'static, SetupOutcome>>,
+    pub(super) phase: Phase,
+    pub(super) events: CallEvents,
+    pub(super) early: EarlyAudio,
+    pub(super) inbound: Inbound,
+    pub(super) outbound: Outbound,
+    pub(super) playback: Playback,
+    pub(super) turn: TurnClock<Instant>,
+    pub(super) next_index: u32,
+    pub(super) last_interrupt: Option<u64>,
+    pub(super) last_media_at: Instant,
+    pub(super) last_agent_at: Instant,
+    pub(super) last_agent_audio_at: Instant,
+    pub(super) max_duration_at: Instant,
+    pub(super) hard_stop: CancellationToken,
+    pub(super) twilio_dirty: bool,
+    pub(super) agent_dirty: bool,
+    pub(super) stats: Stats,
+    pub(super) agent_error: Option<String>,
+    pub(super) conversation_id: Option<String>,
+}
+
+async fn poll_setup(setup: &mut Option<BoxFuture<'static, SetupOutcome>>) -> SetupOutcome {
+    match setup {
+        Some(fut) => fut.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_agent(agent: &mut Option<AgentWs>) -> Option<Result<tungstenite::Message, tungstenite::Error>> {
+    match agent {
+        Some(ws) => ws.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Bridge {
+    /// A bridge for a verified stream; `setup` is already running.
+    pub(super) fn new(
+        twilio: WebSocket,
+        start: &StartInfo,
+        call_id: CallId,
+        events: CallEvents,
+        settings: Arc<Settings>,
+        setup: BoxFuture<'static, SetupOutcome>,
+        hard_stop: CancellationToken,
+    ) -> Self {
+        let now = Instant::now();
+        let bridge = &settings.bridge;
+        Self {
+            call_id,
+            stream_sid: start.stream_sid.clone(),
+            call_sid: start.call_sid.clone(),
+            started: now,
+            early: EarlyAudio::new(bridge.early_audio_buffer.as_millis() as u64),
+            playback: Playback::new(bridge.mark_interval.as_millis() as u64),
+            max_duration_at: now + settings.limits.max_call_duration,
+            settings,
+            twilio,
+            agent: None,
+            setup: Some(setup),
+            phase: Phase::Connecting,
+            events,
+            inbound: Inbound::Passthrough,
+            outbound: Outbound::Passthrough,
+            turn: TurnClock::default(),
+            next_index: 0,
+            last_interrupt: None,
+            last_media_at: now,
+            last_agent_at: now,
+            last_agent_audio_at: now,
+            hard_stop,
+            twilio_dirty: false,
+            agent_dirty: false,
+            stats: Stats::default(),
+            agent_error: None,
+            conversation_id: None,
+        }
+    }
+
+    /// Runs the call to its end.
+    pub async fn run(mut self) {
+        let ending = self.run_loop().await;
+        self.finish(ending).await;
+    }
+
+    async fn run_loop(&mut self) -> Ending {
+        let sleep = tokio::time::sleep_until(self.next_deadline());
+        tokio::pin!(sleep);
+        loop {
+            let deadline = self.next_deadline();
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
+            let dirty = self.twilio_dirty || self.agent_dirty;
+            let step = tokio::select! {
+                biased;
+                _ = self.hard_stop.cancelled() => {
+                    Some(Ending::new(EndReason::Shutdown, Some("drain deadline passed".to_owned())))
+                }
+                _ = &mut sleep => self.on_timer().await,
+                outcome = poll_setup(&mut self.setup) => {
+                    self.setup = None;
+                    self.on_setup(outcome)
+                }
+                msg = self.twilio.recv() => self.on_twilio(msg).await,
+                msg = next_agent(&mut self.agent) => self.on_agent(msg).await,
+                _ = std::future::ready(()), if dirty => self.flush().await,
+            };
+            if let Some(ending) = step {
+                return ending;
+            }
+        }
+    }
+
+    /// Microseconds since `start`.
+    pub(super) fn call_us(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.started).as_micros() as u64
+    }
+
+    pub(super) fn next_index(&mut self) -> u32 {
+        let index = self.next_index;
+        self.next_index += 1;
+        index
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let limits = &self.settings.limits;
+        let mut at = self.max_duration_at.min(self.last_media_at + limits.inactivity_timeout);
+        match self.phase {
+            Phase::AwaitingMetadata { deadline } | Phase::Goodbye { deadline } => at = at.min(deadline),
+            Phase::Connecting | Phase::Live => {}
+        }
+        if self.agent.is_some() {
+            at = at.min(self.last_agent_at + limits.agent_idle_timeout);
+        }
+        if self.playback.has_unmarked_audio() {
+            at = at.min(self.last_agent_audio_at + MARK_IDLE);
+        }
+        at
+    }
+
+    async fn on_timer(&mut self) -> Option<Ending> {
+        let now = Instant::now();
+        let limits = &self.settings.limits;
+        if now >= self.max_duration_at {
+            return Some(Ending::new(EndReason::MaxDuration, None));
+        }
+        match self.phase {
+            Phase::Goodbye { deadline } if now >= deadline => {
+                return Some(Ending::new(EndReason::AgentEnded, Some("goodbye playout capped".to_owned())));
+            }
+            Phase::AwaitingMetadata { deadline } if now >= deadline => {
+                self.report_error("agent_timeout", "no conversation_initiation_metadata in time");
+                return Some(Ending::new(
+                    EndReason::AgentUnavailable,
+                    Some("agent_metadata_timeout".to_owned()),
+                ));
+            }
+            _ => {}
+        }
+        if now >= self.last_media_at + limits.inactivity_timeout {
+            return Some(Ending::new(EndReason::Inactivity, None));
+        }
+        if self.agent.is_some() && now >= self.last_agent_at + limits.agent_idle_timeout {
+            self.report_error("agent_silent", "no message from the agent in time");
+            return Some(Ending::new(EndReason::AgentError, Some("agent_idle_timeout".to_owned())));
+        }
+        if self.playback.has_unmarked_audio()
+            && now >= self.last_agent_audio_at + MARK_IDLE
+            && let Some(mark) = self.playback.make_mark()
+        {
+            return self.send_twilio(super::wire::twilio_mark(&self.stream_sid, &mark)).await;
+        }
+        None
+    }
+
+    fn on_setup(&mut self, outcome: SetupOutcome) -> Option<Ending> {
+        match outcome {
+            SetupOutcome::Ready { ctx, ws } => {
+                self.emit_stream_started();
+                if let Some(secs) = ctx.max_duration_secs.filter(|&s| s > 0) {
+                    self.max_duration_at = self.max_duration_at.min(self.started + Duration::from_secs(secs));
+                }
+                self.agent = Some(*ws);
+                self.last_agent_at = Instant::now();
+                self.phase = Phase::AwaitingMetadata {
+                    deadline: Instant::now() + self.settings.limits.metadata_timeout,
+                };
+                None
+            }
+            SetupOutcome::Refused { code } => {
+                tracing::warn!(%code, "main-app refused the stream token: no conversation opened");
+                self.report_refused(&code, "main-app refused the stream token");
+                Some(Ending::untrusted())
+            }
+            SetupOutcome::ContextUnavailable(detail) => {
+                tracing::error!(%detail, "call context unavailable: no conversation opened");
+                self.report_refused("context_unavailable", &detail);
+                Some(Ending::untrusted())
+            }
+            SetupOutcome::AgentFailed { ctx, code, detail } => {
+                tracing::error!(code, %detail, "agent unreachable");
+                drop(ctx);
+                self.emit_stream_started();
+                self.report_error(code, &detail);
+                Some(Ending::new(EndReason::AgentUnavailable, Some(code.to_owned())))
+            }
+        }
+    }
+
+    fn emit_stream_started(&mut self) {
+        let kind = MediaEventKind::StreamStarted {
+            stream_sid: self.stream_sid.clone(),
+            call_sid: self.call_sid.clone(),
+        };
+        self.events.emit(kind);
+    }
+
+    fn report_refused(&self, code: &str, message: &str) {
+        self.events.queue().report_refused(self.call_id.clone(), code, message);
+    }
+
+    pub(super) fn report_error(&mut self, code: &str, message: &str) {
+        self.events.emit(MediaEventKind::Error { code: code.to_owned(), message: message.to_owned() });
+    }
+
+    /// Queues a text frame to Twilio; a failed or stuck write means the caller is gone.
+    pub(super) async fn send_twilio(&mut self, text: String) -> Option<Ending> {
+        let write = self.twilio.feed(ws::Message::Text(text.into()));
+        match timeout(self.settings.limits.write_timeout, write).await {
+            Ok(Ok(())) => {
+                self.twilio_dirty = true;
+                None
+            }
+            _ => Some(self.twilio_lost()),
+        }
+    }
+
+    /// Queues a text frame to the agent; a failed or stuck write is an agent failure.
+    pub(super) async fn send_agent(&mut self, text: String) -> Option<Ending> {
+        let agent = self.agent.as_mut()?;
+        let write = agent.feed(tungstenite::Message::Text(text.into()));
+        match timeout(self.settings.limits.write_timeout, write).await {
+            Ok(Ok(())) => {
+                self.agent_dirty = true;
+                None
+            }
+            _ => {
+                self.agent = None;
+                self.report_error("agent_write_failed", "could not write to the agent socket");
+                Some(Ending::new(EndReason::AgentError, Some("agent_write_failed".to_owned())))
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Option<Ending> {
+        let limit = self.settings.limits.write_timeout;
+        if std::mem::take(&mut self.twilio_dirty)
+            && !matches!(timeout(limit, self.twilio.flush()).await, Ok(Ok(())))
+        {
+            return Some(self.twilio_lost());
+        }
+        if std::mem::take(&mut self.agent_dirty)
+            && let Some(agent) = self.agent.as_mut()
+            && !matches!(timeout(limit, agent.flush()).await, Ok(Ok(())))
+        {
+            self.agent = None;
+            self.report_error("agent_write_failed", "could not flush the agent socket");
+            return Some(Ending::new(EndReason::AgentError, Some("agent_write_failed".to_owned())));
+        }
+        None
+    }
+
+    /// The Twilio socket is gone (closed, errored or stuck).
+    pub(super) fn twilio_lost(&mut self) -> Ending {
+        let mut ending = self.caller_gone();
+        ending.twilio_open = false;
+        ending
+    }
+
+    /// Twilio said `stop` or closed: the caller hung up (or the call was ended elsewhere).
+    pub(super) fn caller_gone(&mut self) -> Ending {
+        if matches!(self.phase, Phase::Goodbye { .. }) {
+            let mut ending =
+                Ending::new(EndReason::AgentEnded, Some("caller hung up during goodbye".to_owned()));
+            ending.hangup = false;
+            return ending;
+        }
+        Ending::new(EndReason::CallerHungUp, None)
+    }
+}
