@@ -124,3 +124,58 @@ async fn deliver(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventQueue;
+    use common::events::media::MediaEventKind;
+    use common::ids::CallId;
+    use std::time::Duration;
+
+    async fn server(status: u16) -> String {
+        let app = axum::Router::new().route(
+            common::events::media::EVENTS_PATH,
+            axum::routing::post(
+                move || async move { axum::http::StatusCode::from_u16(status).expect("status") },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url =
+            format!("http://{}{}", listener.local_addr().expect("addr"), common::events::media::EVENTS_PATH);
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        url
+    }
+
+    async fn deliver_three(status: u16) -> Arc<EventStats> {
+        crate::install_crypto_provider();
+        let (queue, rx, stats) = EventQueue::new(16);
+        let config = SenderConfig {
+            url: server(status).await,
+            secret: SecretString::from("s".repeat(32)),
+            instance: "test".into(),
+            backoff: Backoff { base: Duration::from_millis(5), max_attempts: 3, ..Backoff::default() },
+            max_batch: 10,
+        };
+        let mut call = queue.for_call(CallId::new());
+        for _ in 0..3 {
+            call.emit(MediaEventKind::Error { code: "x".into(), message: String::new() });
+        }
+        drop((call, queue));
+        run(rx, reqwest::Client::new(), config, stats.clone(), CancellationToken::new()).await;
+        stats
+    }
+
+    #[tokio::test]
+    async fn exhausted_retries_count_the_batch_as_lost() {
+        let stats = deliver_three(503).await;
+        assert_eq!(stats.lost_delivery.load(Ordering::Relaxed), 3);
+        assert_eq!(stats.delivered.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn refusals_are_not_retried_and_successes_are_counted() {
+        assert_eq!(deliver_three(401).await.lost_delivery.load(Ordering::Relaxed), 3);
+        assert_eq!(deliver_three(204).await.delivered.load(Ordering::Relaxed), 3);
+    }
+}
