@@ -1,0 +1,123 @@
+//! `POST /api/calls` validation (422 naming the field), the replaced system's alias, and what is
+//! stored when Twilio cannot be reached.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::TestApp;
+
+async fn create(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    let r = app.api(Method::POST, "/api/calls").json(&body).send().await.unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn invalid_requests_name_the_field_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (json!({}), "to"),
+        (json!({"to": "hello"}), "to"),
+        (json!({"to": "+1555"}), "to"),
+        (json!({"to": "0491570101", "callerId": "+14155550100"}), "callerId"),
+        (json!({"to": "+61491570101", "name": "x".repeat(201)}), "name"),
+        (json!({"to": "+61491570101", "dynamicVariables": {"system__call_sid": "x"}}), "dynamicVariables"),
+        (json!({"to": "+61491570101", "dynamicVariables": {"nested": {"a": 1}}}), "dynamicVariables"),
+        (json!({"to": "+61491570101", "contactId": "not-an-id"}), "contactId"),
+    ];
+    for (body, field) in cases {
+        let (status, err) = create(&app, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(err["error"]["field"], field, "{body}: {err}");
+    }
+    let (status, _) = create(&app, json!({"to": "+61491570101", "unknownField": 1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let list: Value = app.api(Method::GET, "/api/calls").send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 0, "nothing stored for refused requests");
+}
+
+#[tokio::test]
+async fn national_numbers_are_normalised_and_twilio_failures_are_recorded() {
+    // Nothing listens at TWILIO_API_BASE: the call is accepted, stored, and marked failed.
+    let app = TestApp::spawn().await;
+    let (status, err) =
+        create(&app, json!({"to": "0491 570 101", "name": "Ann", "callerId": "+61255501234"})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{err}");
+    assert_eq!(err["error"]["code"], "TWILIO_ERROR");
+    let list: Value = app.api(Method::GET, "/api/calls").send().await.unwrap().json().await.unwrap();
+    let call = &list["items"][0];
+    assert_eq!(call["to"], "+61491570101");
+    assert_eq!(call["from"], "+61255501234");
+    assert_eq!(call["status"], "failed");
+    assert_eq!(call["error"]["code"], "TWILIO_UNAVAILABLE");
+    assert_eq!(call["terminatedBy"]["party"], "system");
+    let events: Value = app
+        .api(Method::GET, &format!("/api/calls/{}/events", call["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "dial_failed"]);
+}
+
+#[tokio::test]
+async fn the_legacy_alias_answers_in_the_old_shape() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .api(Method::POST, "/api/outbound-call")
+        .json(&json!({"number": "nonsense"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["success"], false);
+    assert_eq!(body["field"], "to");
+    let r = app
+        .api(Method::POST, "/api/outbound-call")
+        .json(&json!({"number": "+61491570101", "first_message": "Hi"}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["success"], false, "Twilio is unreachable in this test: {body}");
+}
+
+#[tokio::test]
+async fn unknown_calls_are_404_and_lists_filter() {
+    let app = TestApp::spawn().await;
+    let r = app.api(Method::GET, "/api/calls/CA0123456789abcdef0123456789abcdef").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "CALL_NOT_FOUND");
+    let call = app.insert_call(Some("CA0123456789abcdef0123456789abcdef")).await;
+    let by_sid: Value = app
+        .api(Method::GET, "/api/calls/CA0123456789abcdef0123456789abcdef")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_sid["id"], call.id.to_string());
+    let queued: Value = app
+        .api(Method::GET, "/api/calls?status=queued&phone=0101")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queued["total"], 1);
+    let none: Value =
+        app.api(Method::GET, "/api/calls?status=completed").send().await.unwrap().json().await.unwrap();
+    assert_eq!(none["total"], 0);
+    let bad = app.api(Method::GET, "/api/calls?status=happy").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let csv = app.api(Method::GET, "/api/calls/export.csv").send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("id,callSid,"), "{csv}");
+    assert!(csv.contains("+61491570101"));
+}
