@@ -1,0 +1,2 @@
+//! The `sandbox` binary (placeholder until the binary stage).
+fn main() {}
