@@ -26,7 +26,7 @@ export default function OverviewPage() {
         title="Overview"
         description={stats.data ? `Figures as of ${formatTime(stats.data.generatedAt)} (${TZ}).` : `Times in ${TZ}.`}
       />
-      <div className="grid gap-6">
+      <div className="grid grid-cols-1 gap-6">
         {stats.error ? (
           <Card title="Call figures">
             <ErrorState error={stats.error} onRetry={stats.reload} feature="Call statistics are" endpoint="GET /api/stats/overview" />
@@ -36,12 +36,12 @@ export default function OverviewPage() {
             <Loading label="Loading figures" />
           </Card>
         ) : (
-          <div className="grid gap-6 xl:grid-cols-2">
+          <div className="grid grid-cols-1 gap-6 xl:grid-cols-2">
             <PeriodCard title="Today" period={stats.data.periods.today} />
             <PeriodCard title="Last 7 days" period={stats.data.periods.last7Days} />
           </div>
         )}
-        <div className="grid gap-6 lg:grid-cols-5">
+        <div className="grid grid-cols-1 gap-6 lg:grid-cols-5">
           <LiveNow view={live} className="lg:col-span-2" />
           <Card
             title="Recent calls"
@@ -63,7 +63,7 @@ export default function OverviewPage() {
                 </Link>
               </Empty>
             ) : (
-              <CallsTable calls={recent.data.items} caption="Most recent calls" />
+              <CallsTable calls={recent.data.items} caption="Most recent calls" compact />
             )}
           </Card>
         </div>

@@ -19,7 +19,9 @@ export function detailHref(id: string): string {
 const TH = "px-3 py-2 text-left text-xs font-medium uppercase tracking-wide text-zinc-500 dark:text-zinc-400";
 const TD = "px-3 py-2.5 align-middle";
 
-export function CallsTable({ calls, caption }: { calls: Call[]; caption: string }) {
+/** `compact` drops the answered-by and ended-by columns (for narrow cards). */
+export function CallsTable({ calls, caption, compact }: { calls: Call[]; caption: string; compact?: boolean }) {
+  const wide = compact ? "hidden" : "hidden lg:table-cell";
   return (
     <div className="-mx-4 overflow-x-auto">
       <table className="min-w-full divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
@@ -41,10 +43,10 @@ export function CallsTable({ calls, caption }: { calls: Call[]; caption: string 
             <th scope="col" className={`${TH} text-right`}>
               Duration
             </th>
-            <th scope="col" className={`${TH} hidden lg:table-cell`}>
+            <th scope="col" className={`${TH} ${wide}`}>
               Answered by
             </th>
-            <th scope="col" className={`${TH} hidden lg:table-cell`}>
+            <th scope="col" className={`${TH} ${wide}`}>
               Ended by
             </th>
           </tr>
@@ -69,8 +71,8 @@ export function CallsTable({ calls, caption }: { calls: Call[]; caption: string 
               </td>
               <td className={`${TD} hidden whitespace-nowrap text-zinc-600 md:table-cell dark:text-zinc-400`}>{formatDateTime(c.createdAt)}</td>
               <td className={`${TD} text-right tabular-nums`}>{formatDuration(callDurationSecs(c))}</td>
-              <td className={`${TD} hidden lg:table-cell`}>{answeredByLabel(c.answeredBy)}</td>
-              <td className={`${TD} hidden lg:table-cell`}>{c.terminatedBy ? partyLabel(c.terminatedBy.party) : "—"}</td>
+              <td className={`${TD} ${wide}`}>{answeredByLabel(c.answeredBy)}</td>
+              <td className={`${TD} ${wide}`}>{c.terminatedBy ? partyLabel(c.terminatedBy.party) : "—"}</td>
             </tr>
           ))}
         </tbody>

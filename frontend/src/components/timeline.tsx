@@ -25,7 +25,7 @@ export function Timeline({ events, hideTranscript }: { events: CallEvent[]; hide
               <span className={`text-sm font-medium ${problem ? "text-red-700 dark:text-red-400" : ""}`}>{eventLabel(e.kind)}</span>
               <span className="text-xs text-zinc-500 dark:text-zinc-400">{e.source}</span>
             </div>
-            {summary && <p className="mt-0.5 break-words text-sm text-zinc-700 dark:text-zinc-300">{summary}</p>}
+            {summary && <p className="mt-0.5 wrap-anywhere text-sm text-zinc-700 dark:text-zinc-300">{summary}</p>}
             <details className="mt-1">
               <summary className="cursor-pointer text-xs text-zinc-500 hover:text-zinc-800 dark:text-zinc-400 dark:hover:text-zinc-200">Data</summary>
               <pre className="mt-1 max-h-64 overflow-auto rounded bg-zinc-50 p-2 text-xs dark:bg-zinc-950">{JSON.stringify(e.data, null, 2)}</pre>

@@ -140,14 +140,14 @@ export function ErrorState({ error, onRetry, feature, endpoint }: { error: ApiEr
 }
 
 /** An inline notice above content. */
-export function Banner({ tone = "warning", children }: { tone?: "warning" | "danger" | "info"; children: ReactNode }) {
+export function Banner({ tone = "warning", children, testId }: { tone?: "warning" | "danger" | "info"; children: ReactNode; testId?: string }) {
   const cls = {
     warning: "border-amber-300 bg-amber-50 text-amber-900 dark:border-amber-800 dark:bg-amber-950/60 dark:text-amber-200",
     danger: "border-red-300 bg-red-50 text-red-900 dark:border-red-800 dark:bg-red-950/60 dark:text-red-200",
     info: "border-sky-300 bg-sky-50 text-sky-900 dark:border-sky-800 dark:bg-sky-950/60 dark:text-sky-200",
   }[tone];
   return (
-    <div role={tone === "danger" ? "alert" : "status"} className={`mb-4 rounded-lg border px-4 py-3 text-sm ${cls}`}>
+    <div role={tone === "danger" ? "alert" : "status"} data-testid={testId} className={`mb-4 rounded-lg border px-4 py-3 text-sm wrap-anywhere ${cls}`}>
       {children}
     </div>
   );
@@ -158,7 +158,7 @@ export function Fact({ label, children }: { label: string; children: ReactNode }
   return (
     <div>
       <dt className="text-xs font-medium uppercase tracking-wide text-zinc-500 dark:text-zinc-400">{label}</dt>
-      <dd className="mt-1 break-words text-sm text-zinc-900 dark:text-zinc-100">{children}</dd>
+      <dd className="mt-1 wrap-anywhere text-sm text-zinc-900 dark:text-zinc-100">{children}</dd>
     </div>
   );
 }

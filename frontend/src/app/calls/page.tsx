@@ -176,7 +176,7 @@ function FilterForm({ initial, onApply }: { initial: CallFilters; onApply: (f: C
       <form id="call-filters" onSubmit={submit} hidden={!open} className="mt-4 space-y-4">
         <Chips legend="Status" all={CALL_STATUSES} chosen={f.status} label={statusLabel} onChange={(status) => setF({ ...f, status })} />
         <Chips legend="Outcome" all={OUTCOMES} chosen={f.outcome} label={outcomeLabel} onChange={(outcome) => setF({ ...f, outcome })} />
-        <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-4">
           <div>
             <label htmlFor="f-from" className="mb-1 block text-sm font-medium">From day</label>
             <input id="f-from" type="date" className={inputClass} value={f.from} onChange={(e) => setF({ ...f, from: e.target.value })} />

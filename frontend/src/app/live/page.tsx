@@ -35,7 +35,7 @@ function Live() {
       {view.source === "polling" && (
         <Banner>Live updates are not connected; this page re-reads the server every few seconds.</Banner>
       )}
-      <div className="grid gap-6 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <LiveList view={view} selected={selected} />
         {selected ? (
           <SelectedCall id={selected} />

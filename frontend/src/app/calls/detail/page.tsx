@@ -86,7 +86,7 @@ function CallView({ id }: { id: string }) {
           ) : undefined
         }
       />
-      <div className="grid gap-6 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-6 xl:grid-cols-3">
         <div className="space-y-6 xl:col-span-2">
           <Summary call={c} status={status} />
           <RecordingCard state={recordings} ended={isTerminal(status)} />
@@ -240,7 +240,7 @@ function AnalysisView({ analysis: a, meta }: { analysis: CallAnalysis; meta?: { 
           <h3 className="mb-2 text-sm font-semibold">Collected data</h3>
           <dl className="divide-y divide-zinc-100 rounded-lg border border-zinc-200 dark:divide-zinc-800 dark:border-zinc-800">
             {data.map(([k, v]) => (
-              <div key={k} className="grid gap-1 px-3 py-2 sm:grid-cols-3">
+              <div key={k} className="grid grid-cols-1 gap-1 px-3 py-2 sm:grid-cols-3">
                 <dt className="text-sm font-medium">{humanize(k)}</dt>
                 <dd className="text-sm sm:col-span-2">
                   <span className="font-mono">{v.value === null || v.value === undefined ? "—" : typeof v.value === "string" ? v.value : JSON.stringify(v.value)}</span>

@@ -64,7 +64,7 @@ export default function MakeCallPage() {
       <PageHeader title="Make a call" description="Place one outbound call with the AI agent." />
       <Card className="max-w-2xl">
         {error && (
-          <Banner tone="danger">
+          <Banner tone="danger" testId="form-error">
             <p className="font-medium">{error.message}</p>
             <p className="mt-0.5 text-xs opacity-80">{error.code}</p>
           </Banner>
