@@ -8,19 +8,40 @@
 import { useState } from "react";
 import { api } from "@/lib/api";
 import { formatDateTime, formatDuration, humanize } from "@/lib/format";
-import type { Recording } from "@/lib/types";
+import type { Recording, RecordingStatus } from "@/lib/types";
 import { Icon } from "./icons";
 import { buttonClass } from "./ui";
 
+/** Why a recording has no audio to play. */
+export function recordingStatusNote(status: RecordingStatus): string {
+  switch (status) {
+    case "in-progress":
+      return "Still recording";
+    case "absent":
+      return "Twilio has no audio for it";
+    case "deleted":
+      return "Deleted";
+    default:
+      return humanize(status);
+  }
+}
+
 export function RecordingPlayer({ recording: r, autoPlay }: { recording: Recording; autoPlay?: boolean }) {
   const [failed, setFailed] = useState(false);
+  if (r.status !== "completed") {
+    return (
+      <p className="text-sm text-zinc-600 dark:text-zinc-400">
+        {formatDateTime(r.createdAt)} · {recordingStatusNote(r.status)}
+        {r.errorCode ? ` (${r.errorCode})` : ""}
+      </p>
+    );
+  }
   return (
     <div className="space-y-2">
       <div className="flex flex-wrap items-center justify-between gap-2 text-xs text-zinc-500 dark:text-zinc-400">
         <span>
           {formatDateTime(r.createdAt)} · {formatDuration(r.durationSecs)}
           {r.channels === 2 ? " · two channels" : ""}
-          {r.status !== "completed" ? ` · ${humanize(r.status)}` : ""}
         </span>
         <a href={api.recordingDownloadUrl(r.sid)} className={`${buttonClass.ghost} px-2 py-1 text-xs`} download>
           <Icon name="download" className="size-4" /> Download

@@ -99,11 +99,17 @@ describe("LiveClient", () => {
     const c = new LiveClient(s);
     s.up();
     const errors: string[] = [];
-    s.ackWith = () => [null, { ok: false, error: "unknown call" }];
+    s.ackWith = () => [null, { ok: false, error: "CALL_NOT_FOUND" }];
     c.subscribe({ topic: "call", id: "nope" }, (m) => errors.push(m));
     s.ackWith = () => [new Error("timeout"), undefined];
     c.subscribe({ topic: "calls" }, (m) => errors.push(m));
-    expect(errors).toEqual(["unknown call", "The server did not acknowledge the subscription."]);
+    s.ackWith = () => [null, { ok: false, error: "SOMETHING_NEW" }];
+    c.subscribe({ topic: "campaigns" }, (m) => errors.push(m));
+    expect(errors).toEqual([
+      "The server does not know this call.",
+      "The server did not acknowledge the subscription.",
+      "The server refused the subscription (SOMETHING_NEW).",
+    ]);
   });
 
   it("tracks the connection state for the indicator", () => {

@@ -42,6 +42,19 @@ function keyOf(sub: Subscription): string {
   return sub.id ? `${sub.topic}:${sub.id}` : sub.topic;
 }
 
+const SUBSCRIBE_ERRORS: Record<string, string> = {
+  CALL_NOT_FOUND: "The server does not know this call.",
+  UNKNOWN_TOPIC: "The server does not offer these live updates.",
+  ID_REQUIRED: "The subscription needs an id.",
+  INVALID_PAYLOAD: "The server did not understand the subscription.",
+  UNAVAILABLE: "The server could not send the current state.",
+};
+
+/** A refused subscription's code (`CALL_NOT_FOUND`, ...) for people. */
+export function subscribeErrorMessage(code: string | undefined): string {
+  return (code && SUBSCRIBE_ERRORS[code]) || `The server refused the subscription${code ? ` (${code})` : ""}.`;
+}
+
 /** State and subscriptions over one socket. */
 export class LiveClient {
   private state: ConnectionState = "closed";
@@ -106,7 +119,7 @@ export class LiveClient {
       if (this.subs.get(keyOf(e.sub)) !== e) return;
       let message: string | null = null;
       if (err) message = "The server did not acknowledge the subscription.";
-      else if (!ack || ack.ok !== true) message = ack?.error || "The server refused the subscription.";
+      else if (!ack || ack.ok !== true) message = subscribeErrorMessage(ack?.error);
       if (message) for (const f of e.onError) f(message);
     });
   }

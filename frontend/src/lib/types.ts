@@ -223,9 +223,13 @@ export interface CallAnalysis {
 }
 
 export interface PostCall {
+  conversationId: string;
   turns: PostCallTurn[];
   analysis: CallAnalysis | null;
   metadata: { callDurationSecs: number; cost?: number; terminationReason?: string };
+  /** Where it came from (the agent platform's webhook, or a recovery fetch). */
+  source: string;
+  receivedAt: string;
 }
 
 export interface CallTranscript {
@@ -233,15 +237,22 @@ export interface CallTranscript {
   postCall: PostCall | null;
 }
 
+export type RecordingStatus = "in-progress" | "completed" | "absent" | "deleted";
+
 /** Items of `GET /api/recordings` and `GET /api/calls/{id}/recordings`. */
 export interface Recording {
   sid: string;
   callId: string;
-  callSid: string;
-  status: string;
+  callSid: string | null;
+  status: RecordingStatus;
   durationSecs: number | null;
   channels: number | null;
   createdAt: string;
+  updatedAt: string;
   to?: string;
   name?: string;
+  errorCode?: string;
 }
+
+/** Socket.IO `subscribe` acknowledgement codes (`SubscribeAck.error`). */
+export type SubscribeError = "UNKNOWN_TOPIC" | "ID_REQUIRED" | "CALL_NOT_FOUND" | "INVALID_PAYLOAD" | "UNAVAILABLE";

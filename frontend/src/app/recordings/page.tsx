@@ -7,7 +7,7 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { Suspense, useState } from "react";
 import { detailHref } from "@/components/calls-table";
 import { Icon } from "@/components/icons";
-import { RecordingPlayer } from "@/components/recording-player";
+import { RecordingPlayer, recordingStatusNote } from "@/components/recording-player";
 import { buttonClass, Card, Empty, ErrorState, Loading, PageHeader } from "@/components/ui";
 import { api } from "@/lib/api";
 import { formatCount, formatDateTime, formatDuration } from "@/lib/format";
@@ -51,7 +51,7 @@ function Recordings() {
                   <div className="flex flex-wrap items-center justify-between gap-3">
                     <div className="min-w-0">
                       <Link href={detailHref(r.callId)} className="block truncate text-sm font-medium hover:underline">
-                        {r.name || r.to || r.callSid}
+                        {r.name || r.to || r.sid}
                       </Link>
                       <span className="block text-xs text-zinc-500 dark:text-zinc-400">
                         {r.name && r.to ? `${r.to} · ` : ""}
@@ -59,14 +59,18 @@ function Recordings() {
                       </span>
                     </div>
                     <div className="flex items-center gap-2">
-                      {playing !== r.sid && (
-                        <button type="button" className={buttonClass.secondary} onClick={() => setPlaying(r.sid)} aria-label={`Play recording of ${r.name || r.to || r.callSid}`}>
+                      {playing !== r.sid && r.status === "completed" && (
+                        <button type="button" className={buttonClass.secondary} onClick={() => setPlaying(r.sid)} aria-label={`Play recording of ${r.name || r.to || r.sid}`}>
                           <Icon name="play" className="size-4" /> Play
                         </button>
                       )}
-                      <a href={api.recordingDownloadUrl(r.sid)} className={buttonClass.ghost} download aria-label={`Download recording of ${r.name || r.to || r.callSid}`}>
-                        <Icon name="download" className="size-4" />
-                      </a>
+                      {r.status === "completed" ? (
+                        <a href={api.recordingDownloadUrl(r.sid)} className={buttonClass.ghost} download aria-label={`Download recording of ${r.name || r.to || r.sid}`}>
+                          <Icon name="download" className="size-4" />
+                        </a>
+                      ) : (
+                        <span className="text-xs text-zinc-500 dark:text-zinc-400">{recordingStatusNote(r.status)}</span>
+                      )}
                     </div>
                   </div>
                   {playing === r.sid && (
