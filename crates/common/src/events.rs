@@ -365,6 +365,53 @@ pub mod live {
         pub transcript: Vec<TranscriptLine>,
     }
 
+    /// The `topic` values of a [`Subscription`].
+    pub mod topics {
+        /// Every live call (room `calls`).
+        pub const CALLS: &str = "calls";
+        /// One call, by id (room `call:<id>`).
+        pub const CALL: &str = "call";
+        /// Every campaign (room `campaigns`).
+        pub const CAMPAIGNS: &str = "campaigns";
+        /// One campaign, by id (room `campaign:<id>`).
+        pub const CAMPAIGN: &str = "campaign";
+    }
+
+    /// The acknowledgement of `subscribe` / `unsubscribe`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Ack {
+        /// True when the subscription changed as asked.
+        pub ok: bool,
+        /// Why not (`UNKNOWN_TOPIC`, `ID_REQUIRED`, `CALL_NOT_FOUND`, `INVALID_PAYLOAD`, ...).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub error: Option<String>,
+    }
+
+    impl Ack {
+        /// A positive acknowledgement.
+        pub fn ok() -> Self {
+            Self { ok: true, error: None }
+        }
+
+        /// A refusal with a stable code.
+        pub fn error(code: impl Into<String>) -> Self {
+            Self { ok: false, error: Some(code.into()) }
+        }
+    }
+
+    /// `campaign:progress` (and each item of `campaigns:snapshot`): the campaign engine decides
+    /// the shape of `progress`; this envelope only names the campaign it belongs to.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CampaignProgress {
+        /// Campaign id.
+        pub campaign_id: String,
+        /// The campaign engine's progress payload (counts, status, ...).
+        #[serde(flatten)]
+        pub progress: serde_json::Map<String, serde_json::Value>,
+    }
+
     /// A transcript line of one call.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]

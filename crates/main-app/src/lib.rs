@@ -7,18 +7,24 @@
 //! Entry points: [`build_router`] (used by tests with `oneshot`) and [`run`] (serves a bound
 //! listener until the shutdown future resolves, then drains background work).
 
+pub mod amd;
 pub mod auth;
 pub mod calls;
 pub mod config_api;
+pub mod crm;
+pub mod elevenlabs;
 pub mod error;
 pub mod health;
 pub mod internal;
 pub mod live;
+pub mod post_call;
+pub mod recordings;
 pub mod retry;
 pub mod settings;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod transcripts;
 pub mod twilio;
 pub mod twiml;
 pub mod webhooks;
@@ -51,6 +57,9 @@ pub fn install_crypto_provider() {
 pub fn build_router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(calls::router())
+        .merge(transcripts::router())
+        .merge(recordings::router())
+        .merge(crm::router())
         .route("/api/auth/me", get(auth::handlers::me))
         .route("/api/config", get(config_api::get))
         .route("/api/{*rest}", any(health::api_not_found))
@@ -75,6 +84,7 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/amd-status-callback", post(webhooks::twilio::amd_callback))
         .route("/recording-status-callback", post(webhooks::twilio::recording_callback))
+        .route("/webhooks/elevenlabs", post(webhooks::elevenlabs::receive))
         .route(common::events::media::CONTEXT_PATH, get(internal::stream_context))
         .route(common::events::media::EVENTS_PATH, post(internal::media_events));
 
@@ -128,19 +138,48 @@ pub async fn run(
         Err(e) => tracing::error!(error = %e, "could not rebuild the live registry"),
     }
     let stop = tokio_util::sync::CancellationToken::new();
-    let sweeper = tokio::spawn(sweep_loop(state.clone(), stop.clone()));
+    let mut workers = vec![tokio::spawn(sweep_loop(state.clone(), stop.clone()))];
+    workers.extend(post_call_workers(&state, &stop));
+    // Cancelled as soon as shutdown is requested: Socket.IO then closes its clients, so that
+    // long-polling requests do not hold the graceful shutdown open.
+    let serving = tokio_util::sync::CancellationToken::new();
+    let (router, live_task) =
+        live::socketio::attach(build_router(state.clone()), &state, serving.clone()).await?;
+    workers.push(live_task);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, store = state.store.backend(), "main-app listening");
-    let app = build_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    let requested = serving.clone();
+    let shutdown = async move {
+        shutdown.await;
+        requested.cancel();
+    };
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    serving.cancel();
     stop.cancel();
-    // The sweeper only ends through cancellation; a join error would mean it panicked.
-    let _ = sweeper.await;
+    // Workers only end through cancellation; a join error would mean one panicked.
+    for worker in workers {
+        let _ = worker.await;
+    }
     state.tasks.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, state.tasks.wait()).await.is_err() {
         tracing::warn!("background tasks still running at the drain deadline");
     }
     Ok(())
+}
+
+/// The post-call background work: finalization, its live-hub listener, stored-webhook retries
+/// and the CRM outbox.
+fn post_call_workers(
+    state: &AppState,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    vec![
+        tokio::spawn(post_call::worker::finalize_loop(state.clone(), stop.clone())),
+        tokio::spawn(post_call::worker::ended_listener(state.clone(), stop.clone())),
+        tokio::spawn(post_call::worker::inbox_loop(state.clone(), stop.clone())),
+        tokio::spawn(crm::worker::run(state.clone(), stop.clone())),
+    ]
 }
 
 async fn sweep_loop(state: AppState, stop: tokio_util::sync::CancellationToken) {

@@ -53,6 +53,8 @@ pub struct Settings {
     pub dashboard_dir: PathBuf,
     /// Call defaults.
     pub calls: CallDefaults,
+    /// Live events and post-call processing (AMD policy, CRM outbox, webhook tolerance, ...).
+    pub post_call: crate::post_call::settings::PostCallSettings,
 }
 
 /// Twilio settings.
@@ -293,6 +295,7 @@ impl Settings {
         if crm_webhook_url.is_some() {
             env.url("CRM_WEBHOOK_URL", None, &["http", "https"]);
         }
+        let post_call = crate::post_call::settings::parse(&mut env);
         let settings = Settings {
             port,
             server_url,
@@ -336,6 +339,7 @@ impl Settings {
                 record: env.flag("CALL_RECORDING", true),
                 amd: env.flag("AMD_ENABLED", true),
             },
+            post_call,
         };
         if env.problems.is_empty() { Ok(settings) } else { Err(SettingsError { problems: env.problems }) }
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::AuthState;
+use crate::elevenlabs::ElevenLabsClient;
 use crate::live::LiveHub;
 use crate::settings::Settings;
 use crate::store::DynStore;
@@ -22,6 +23,10 @@ pub struct AppState {
     pub live: LiveHub,
     /// Authentication.
     pub auth: AuthState,
+    /// ElevenLabs REST client (post-call recovery).
+    pub elevenlabs: ElevenLabsClient,
+    /// Wake-ups of the post-call workers (finalization, CRM outbox).
+    pub wakeups: crate::post_call::Wakeups,
     /// Hang-ups we requested and whose effect (the stream stopping) has not been reported yet.
     pub hangups: Arc<dashmap::DashMap<common::ids::CallId, common::call::TerminatedBy>>,
     /// Work started after a response was sent (callback processing, hang-ups): tracked so that
@@ -34,12 +39,15 @@ impl AppState {
     pub fn new(settings: Settings, store: DynStore) -> anyhow::Result<Self> {
         let twilio = TwilioClient::new(&settings.twilio)?;
         let auth = AuthState::new(&settings.auth)?;
+        let elevenlabs = ElevenLabsClient::new(&settings.elevenlabs)?;
         Ok(Self {
             settings: Arc::new(settings),
             store,
             twilio,
             live: LiveHub::new(),
             auth,
+            elevenlabs,
+            wakeups: crate::post_call::Wakeups::default(),
             hangups: Arc::new(dashmap::DashMap::new()),
             tasks: TaskTracker::new(),
         })

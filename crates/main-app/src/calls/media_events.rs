@@ -1,5 +1,6 @@
-//! Applies what media-proxy reports about a live call: the stream and conversation ids, whole
-//! transcript lines (pushed live), turn latencies, errors, and how the conversation ended —
+//! Applies what media-proxy reports about a live call: the stream and conversation ids (the
+//! conversation is linked to the call for the post-call webhook), whole transcript lines
+//! (persisted and pushed live), turn latencies, errors, and how the conversation ended —
 //! including the hang-up through Twilio's REST API that the agent's goodbye asks for.
 
 use serde_json::json;
@@ -47,12 +48,18 @@ pub async fn apply(state: &AppState, event: &MediaEvent) -> Result<(), StoreErro
             }
         }
         MediaEventKind::AgentConnected { conversation_id, .. } => {
+            // The link lets ElevenLabs' post-call webhook find this call by conversation id.
+            state.store.link_conversation(&call.id, conversation_id).await?;
             let fields = SetOnce { conversation_id: Some(conversation_id.clone()), ..Default::default() };
             if let Some(updated) = state.store.set_once(&call.id, &fields).await? {
                 state.live.publish_call(&updated, false);
             }
         }
-        MediaEventKind::Transcript { line } => state.live.publish_transcript(&call.id, line.clone()),
+        MediaEventKind::Transcript { line } => {
+            // Persisted so the call's page shows the lines (with heard state) after the call.
+            state.store.upsert_live_line(&call.id, line).await?;
+            state.live.publish_transcript(&call.id, line.clone());
+        }
         MediaEventKind::ConversationEnded { reason, detail, hangup_requested } => {
             conversation_ended(state, &call, *reason, detail.as_deref(), *hangup_requested).await?;
         }

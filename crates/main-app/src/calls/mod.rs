@@ -4,6 +4,7 @@ pub mod export;
 pub mod handlers;
 pub mod media_events;
 pub mod model;
+pub mod outcome;
 pub mod reconcile;
 pub mod service;
 pub mod store;

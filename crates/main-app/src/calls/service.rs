@@ -39,6 +39,9 @@ pub struct NewCall {
     pub idempotency_key: Option<String>,
     /// Answering-machine detection mode for this call (`None`: off).
     pub amd: Option<AmdMode>,
+    /// What to do when AMD reports a machine (stored with the call; `None`: the configured
+    /// default applies). Its detection mode should be the one in `amd`.
+    pub amd_policy: Option<crate::amd::AmdPolicy>,
 }
 
 /// The result of [`place_call`].
@@ -108,6 +111,9 @@ pub async fn place_call(state: &AppState, new: NewCall) -> Result<Placed, PlaceE
         Inserted::Existing(existing) => return Ok(Placed { call: existing, existing: true }),
         Inserted::New(call) => call,
     };
+    if let Some(policy) = &new.amd_policy {
+        state.store.set_amd_policy(&call.id, policy).await?;
+    }
     let created = CallEvent::new(&call.id, "created", "api", json!({ "to": call.to, "from": call.from }));
     state.store.append_event(&created).await?;
     state.live.publish_call(&call, true);

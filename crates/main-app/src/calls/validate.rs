@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use super::service::NewCall;
 use crate::error::ApiError;
 use crate::settings::Settings;
-use crate::twilio::AmdMode;
 use common::ids::{CampaignId, ContactId};
 use common::phone::{PhoneError, PhoneNumber};
 
@@ -34,6 +33,9 @@ pub struct CallRequest {
     pub campaign_id: Option<String>,
     /// Extra variables for the agent (string, number or boolean values).
     pub dynamic_variables: Option<BTreeMap<String, Value>>,
+    /// Answering-machine policy (default: `AMD_ON_MACHINE` / `AMD_VOICEMAIL_MESSAGE` /
+    /// `AMD_UNKNOWN_AS`).
+    pub amd_policy: Option<crate::amd::AmdPolicy>,
 }
 
 const MAX_NAME: usize = 200;
@@ -139,6 +141,8 @@ pub fn new_call(
     if language.as_ref().is_some_and(|l| !l.chars().all(|c| c.is_ascii_alphabetic() || c == '-')) {
         return Err(ApiError::invalid("language", "language must be a code like en or pt-BR"));
     }
+    let amd_policy = req.amd_policy.unwrap_or_else(|| settings.post_call.amd_policy.clone());
+    amd_policy.validate().map_err(|e| ApiError::invalid("amdPolicy", e))?;
     if idempotency_key.as_ref().is_some_and(|k| k.len() > 200 || k.chars().any(|c| c.is_control())) {
         return Err(ApiError::bad_request("Idempotency-Key must be at most 200 printable characters"));
     }
@@ -153,6 +157,7 @@ pub fn new_call(
         contact_id,
         campaign_id,
         idempotency_key,
-        amd: settings.calls.amd.then_some(AmdMode::Enable),
+        amd: settings.calls.amd.then_some(amd_policy.detection_mode()),
+        amd_policy: Some(amd_policy),
     })
 }

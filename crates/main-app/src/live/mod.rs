@@ -6,7 +6,9 @@
 //! updates the registry and broadcasts a [`LiveEvent`]. Subscribers (the Socket.IO bridge, the
 //! campaign engine) read from a bounded broadcast channel: a subscriber that falls behind misses
 //! events (it is told how many) and resynchronises from a snapshot, which is why every Socket.IO
-//! subscription starts with one.
+//! subscription starts with one. [`socketio`] forwards these events into Socket.IO rooms.
+
+pub mod socketio;
 
 use dashmap::DashMap;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use tokio::sync::broadcast;
 
 use crate::calls::model::Call;
 use common::events::TranscriptLine;
-use common::events::live::LiveCall;
+use common::events::live::{CampaignProgress, LiveCall};
 use common::ids::CallId;
 
 /// How many events a slow subscriber may lag before it misses some.
@@ -36,6 +38,8 @@ pub enum LiveEvent {
         /// The line.
         line: TranscriptLine,
     },
+    /// A campaign's progress changed (published by the campaign engine).
+    CampaignProgress(CampaignProgress),
 }
 
 /// The registry and its event channel. Cheap to clone.
@@ -43,6 +47,7 @@ pub enum LiveEvent {
 pub struct LiveHub {
     calls: Arc<DashMap<CallId, LiveCall>>,
     transcripts: Arc<DashMap<CallId, Vec<TranscriptLine>>>,
+    campaigns: Arc<DashMap<String, CampaignProgress>>,
     events: broadcast::Sender<LiveEvent>,
 }
 
@@ -56,7 +61,12 @@ impl LiveHub {
     /// An empty registry.
     pub fn new() -> Self {
         let (events, _) = broadcast::channel(CHANNEL_CAPACITY);
-        Self { calls: Arc::new(DashMap::new()), transcripts: Arc::new(DashMap::new()), events }
+        Self {
+            calls: Arc::new(DashMap::new()),
+            transcripts: Arc::new(DashMap::new()),
+            campaigns: Arc::new(DashMap::new()),
+            events,
+        }
     }
 
     /// Listens to live events from now on.
@@ -93,6 +103,31 @@ impl LiveHub {
         }
         // See publish_call.
         let _ = self.events.send(LiveEvent::Transcript { call_id: call_id.to_string(), line });
+    }
+
+    /// Records a campaign's latest progress and pushes it to the `campaigns` and
+    /// `campaign:<id>` rooms: the one call the campaign engine makes on every change.
+    pub fn publish_campaign(&self, progress: CampaignProgress) {
+        self.campaigns.insert(progress.campaign_id.clone(), progress.clone());
+        // See publish_call.
+        let _ = self.events.send(LiveEvent::CampaignProgress(progress));
+    }
+
+    /// Forgets a campaign that is no longer active (it leaves `campaigns:snapshot`).
+    pub fn remove_campaign(&self, campaign_id: &str) {
+        self.campaigns.remove(campaign_id);
+    }
+
+    /// The latest progress of every active campaign known to this instance, by id.
+    pub fn campaigns(&self) -> Vec<CampaignProgress> {
+        let mut all: Vec<CampaignProgress> = self.campaigns.iter().map(|e| e.value().clone()).collect();
+        all.sort_by(|a, b| a.campaign_id.cmp(&b.campaign_id));
+        all
+    }
+
+    /// The latest progress of one campaign.
+    pub fn campaign(&self, campaign_id: &str) -> Option<CampaignProgress> {
+        self.campaigns.get(campaign_id).map(|e| e.value().clone())
     }
 
     /// Every live call, oldest first.

@@ -48,6 +48,11 @@ use std::sync::Arc;
 
 use crate::auth::store::SessionStore;
 use crate::calls::store::CallStore;
+use crate::crm::store::CrmOutbox;
+use crate::post_call::store::FollowupStore;
+use crate::recordings::store::RecordingStore;
+use crate::transcripts::store::TranscriptStore;
+use crate::webhooks::inbox::WebhookInbox;
 
 pub mod mongo;
 pub mod sqlite;
@@ -77,7 +82,18 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Every resource's storage, behind one object.
 #[async_trait]
-pub trait Store: CallStore + SessionStore + Send + Sync + 'static {
+pub trait Store:
+    CallStore
+    + SessionStore
+    + TranscriptStore
+    + RecordingStore
+    + CrmOutbox
+    + WebhookInbox
+    + FollowupStore
+    + Send
+    + Sync
+    + 'static
+{
     /// Checks the backend answers (readiness probe).
     async fn ping(&self) -> StoreResult<()>;
     /// `sqlite` or `mongodb`, for logs.

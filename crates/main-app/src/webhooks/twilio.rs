@@ -1,5 +1,7 @@
 //! Twilio's requests to us: the TwiML fetch when a call is answered, the fallback, and the
-//! status, answering-machine and recording callbacks. Every one is signature-checked first
+//! status, answering-machine and recording callbacks (the last two also feed
+//! [`crate::amd`] and [`crate::recordings`]; a terminal status decides the outcome and schedules
+//! the call's finalization, [`crate::post_call`]). Every one is signature-checked first
 //! ([`super::signed`]); each callback is stored in the call's audit log with a deduplication key
 //! (so a retried or duplicated callback changes nothing) and applied with monotonic writes.
 
@@ -157,6 +159,13 @@ async fn apply_callback(
             latest = Some(updated);
             if new_status.is_terminal() {
                 latest = on_ended(state, &call.id, new_status).await?.or(latest);
+                // The outcome is decided and the finalization scheduled before the call is
+                // pushed, so live views get the ended call with its outcome in one update.
+                match crate::post_call::ended(state, &call.id).await {
+                    Ok((Some(with_outcome), _)) => latest = Some(with_outcome),
+                    Ok((None, _)) => {}
+                    Err(e) => tracing::error!(call_id = %call.id, error = %e, "cannot schedule finalization"),
+                }
             }
         }
     }
@@ -198,7 +207,10 @@ async fn callback(
     };
     match find_call(&state, &req).await {
         Ok(Some(call)) => match apply_callback(&state, &call, &req, kind).await {
-            Ok(_) => StatusCode::OK.into_response(),
+            Ok(new) => match after_callback(&state, &call, &req, kind, new).await {
+                Ok(()) => StatusCode::OK.into_response(),
+                Err(e) => internal(e),
+            },
             Err(e) => internal(e),
         },
         Ok(None) => {
@@ -207,6 +219,37 @@ async fn callback(
         }
         Err(e) => internal(e),
     }
+}
+
+/// What the AMD and recording callbacks do beyond the audit log and the call's fields:
+/// - `recording`: the recording is upserted (idempotent and monotonic on its own, so it runs
+///   for a repeated callback too: a failed first attempt is then repaired by Twilio's retry);
+/// - `amd`: a new verdict (not a repeat) is handed to the call's answering-machine policy,
+///   which runs after the answer because it talks to Twilio.
+async fn after_callback(
+    state: &AppState,
+    call: &Call,
+    req: &TwilioRequest,
+    kind: &str,
+    new: bool,
+) -> Result<(), StoreError> {
+    match kind {
+        "recording" => {
+            let call = state.store.get_call(&call.id).await?.unwrap_or_else(|| call.clone());
+            crate::recordings::callback::apply(state, &call, req).await?;
+        }
+        "amd" if new => {
+            let Some(verdict) = req.get("AnsweredBy").and_then(AnsweredBy::parse) else { return Ok(()) };
+            let Some(call) = state.store.get_call(&call.id).await? else { return Ok(()) };
+            // Only the verdict that was stored (the first) is acted upon.
+            if call.answered_by == Some(verdict) {
+                let state2 = state.clone();
+                state.spawn(async move { crate::amd::apply(&state2, &call, verdict).await });
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// `/call-status-callback`.

@@ -15,6 +15,9 @@ pub enum ElError {
     /// A required query parameter is missing (422).
     #[error("missing query parameter {0}")]
     MissingQuery(&'static str),
+    /// The signed-URL token is missing, unknown or expired (403).
+    #[error("invalid signature")]
+    InvalidSignature,
     /// No such agent or conversation (404).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -26,6 +29,11 @@ impl IntoResponse for ElError {
             Self::InvalidApiKey => (
                 StatusCode::UNAUTHORIZED,
                 Json(json!({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}})),
+            )
+                .into_response(),
+            Self::InvalidSignature => (
+                StatusCode::FORBIDDEN,
+                Json(json!({"detail": {"status": "invalid_signature", "message": "Invalid or expired signed URL"}})),
             )
                 .into_response(),
             Self::MissingQuery(name) => (

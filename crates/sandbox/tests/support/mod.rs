@@ -23,6 +23,8 @@ pub struct Received {
     pub path: String,
     pub params: Vec<(String, String)>,
     pub signature_valid: bool,
+    pub body: Vec<u8>,
+    pub headers: HashMap<String, String>,
 }
 
 impl Received {
@@ -123,8 +125,13 @@ async fn handler(
     body: axum::body::Bytes,
 ) -> Response {
     let path = uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+    let is_form = headers
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/x-www-form-urlencoded"));
     let params: Vec<(String, String)> =
-        if method == Method::POST { serde_urlencoded::from_bytes(&body).unwrap() } else { vec![] };
+        if method == Method::POST && is_form { serde_urlencoded::from_bytes(&body).unwrap() } else { vec![] };
+    let header_map: HashMap<String, String> =
+        headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())).collect();
     let url = format!("{}{path}", state.base);
     let sig = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     let signature_valid = common::signature::validate_twilio(DEFAULT_AUTH_TOKEN, &url, &params, sig);
@@ -136,6 +143,8 @@ async fn handler(
         path: path.clone(),
         params: all,
         signature_valid,
+        body: body.to_vec(),
+        headers: header_map,
     });
     state.notify.notify_waiters();
     let doc = state.twiml.lock().unwrap().get(uri.path()).cloned();
@@ -247,3 +256,123 @@ impl Twilio {
 }
 
 pub const SECS: Duration = Duration::from_secs(1);
+
+/// A WebSocket client of the simulated agent (plays media-proxy's part in tests).
+pub struct ElClient {
+    pub ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+pub enum ElEvent {
+    Json(serde_json::Value),
+    Closed(Option<u16>),
+}
+
+impl ElClient {
+    /// Gets a signed URL with the default key and connects.
+    pub async fn connect(sb: &SandboxHandle) -> Self {
+        let url = signed_url(sb).await;
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("agent accepts the signed URL");
+        Self { ws }
+    }
+
+    pub async fn send_json(&mut self, v: serde_json::Value) {
+        use futures_util::SinkExt;
+        self.ws.send(tokio_tungstenite::tungstenite::Message::text(v.to_string())).await.unwrap();
+    }
+
+    /// Next JSON message or the close.
+    pub async fn next(&mut self) -> ElEvent {
+        use futures_util::StreamExt;
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .expect("agent message in time");
+            match msg {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                    return ElEvent::Json(serde_json::from_str(t.as_str()).unwrap());
+                }
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(f))) => {
+                    return ElEvent::Closed(f.map(|f| u16::from(f.code)));
+                }
+                Some(Ok(_)) => continue,
+                None | Some(Err(_)) => return ElEvent::Closed(None),
+            }
+        }
+    }
+
+    /// Reads until a message of `kind` (answering pings), panicking on close.
+    pub async fn expect(&mut self, kind: &str) -> serde_json::Value {
+        loop {
+            match self.next().await {
+                ElEvent::Json(v) if v["type"] == kind => return v,
+                ElEvent::Json(v) if v["type"] == "ping" => {
+                    let id = v["ping_event"]["event_id"].clone();
+                    self.send_json(serde_json::json!({"type":"pong","event_id":id})).await;
+                }
+                ElEvent::Json(_) => {}
+                ElEvent::Closed(code) => panic!("closed ({code:?}) while waiting for {kind}"),
+            }
+        }
+    }
+
+    /// Reads until the socket closes (answering pings); returns the messages seen and the code.
+    pub async fn until_closed(&mut self) -> (Vec<serde_json::Value>, Option<u16>) {
+        let mut seen = Vec::new();
+        loop {
+            match self.next().await {
+                ElEvent::Json(v) => {
+                    if v["type"] == "ping" {
+                        let id = v["ping_event"]["event_id"].clone();
+                        self.send_json(serde_json::json!({"type":"pong","event_id":id})).await;
+                    }
+                    seen.push(v);
+                }
+                ElEvent::Closed(code) => return (seen, code),
+            }
+        }
+    }
+
+    /// Sends `samples` (8 kHz) as μ-law `user_audio_chunk`s of 100 ms, as fast as possible.
+    pub async fn send_ulaw(&mut self, samples: &[i16]) {
+        use base64::Engine as _;
+        for chunk in samples.chunks(800) {
+            let bytes: Vec<u8> = chunk.iter().map(|s| common::audio::ulaw_encode(*s)).collect();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            self.send_json(serde_json::json!({"user_audio_chunk": b64})).await;
+        }
+    }
+}
+
+/// `GET /v1/convai/conversation/get-signed-url` with the default key and agent.
+pub async fn signed_url(sb: &SandboxHandle) -> String {
+    let url = format!(
+        "{}/v1/convai/conversation/get-signed-url?agent_id={}",
+        sb.base_url(),
+        sandbox::config::DEFAULT_AGENT_ID
+    );
+    let res = reqwest::Client::new()
+        .get(url)
+        .header("xi-api-key", sandbox::config::DEFAULT_XI_API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["signed_url"].as_str().unwrap().to_owned()
+}
+
+/// A custom scenario with a short script, registered at `number`.
+pub fn short_scenario(
+    number: &str,
+    config: &mut SandboxConfig,
+    f: impl FnOnce(&mut sandbox::scenario::Scenario),
+) {
+    let mut s = sandbox::scenario::Scenario { name: format!("short-{number}"), ..Default::default() };
+    s.script.first_message = "Hi, is this Ann?".into();
+    s.script.turns = vec![sandbox::script::Turn {
+        user: "Yes, speaking right now.".into(),
+        agent: "Great, thanks Ann. Goodbye!".into(),
+    }];
+    f(&mut s);
+    config.scenarios.insert(number, s);
+}

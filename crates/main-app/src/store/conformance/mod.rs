@@ -27,7 +27,10 @@ use crate::store::DynStore;
 
 pub mod calls;
 pub mod fixtures;
+pub mod post_call;
 pub mod sessions;
+
+pub use post_call::{crm, followups, recordings, transcripts, webhooks};
 
 /// A fresh store for one case, with what must live as long as it and what to do afterwards.
 pub struct TestStore {
@@ -115,6 +118,28 @@ macro_rules! store_conformance_tests {
             }
             sessions {
                 create_get_delete,
+            }
+            transcripts {
+                live_lines_upsert_by_index,
+                conversation_link_is_set_once,
+                post_call_round_trip_and_missing_list,
+            }
+            recordings {
+                recording_status_is_monotonic,
+                recording_lists,
+            }
+            crm {
+                one_delivery_per_call,
+                claims_are_exclusive_and_leased,
+                attempts_retries_dead_letter_and_replay,
+                deliveries_list_newest_first,
+            }
+            webhooks {
+                webhooks_are_deduplicated_and_processed_once,
+            }
+            followups {
+                amd_policy_and_scheduling,
+                finalization_claims_and_completion,
             }
         );
     };

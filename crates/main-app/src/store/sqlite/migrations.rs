@@ -24,6 +24,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "calls", sql: include_str!("migrations/0001_calls.sql") },
     Migration { version: 2, name: "sessions", sql: include_str!("migrations/0002_sessions.sql") },
+    Migration { version: 3, name: "post_call", sql: include_str!("migrations/0003_post_call.sql") },
 ];
 
 /// Applies every pending migration; returns how many were applied.

@@ -40,6 +40,7 @@ use crate::store::{Store, StoreError, StoreResult};
 mod calls;
 mod calls_codec;
 pub mod migrations;
+mod post_call;
 mod sessions;
 
 /// Read connections kept open (the machine has 2 cores; more would only queue on the CPU).

@@ -1,0 +1,54 @@
+//! What the CRM outbox needs from storage. Implemented by both stores and checked by the
+//! conformance suite (`store::conformance::crm`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::model::{Attempt, AttemptNext, Delivery, DeliveryStatus};
+use crate::calls::model::{Page, Paged};
+use crate::store::StoreResult;
+
+/// The durable outbox.
+#[async_trait]
+pub trait CrmOutbox: Send + Sync {
+    /// Enqueues `delivery` unless its call already has one (atomically: two concurrent enqueues
+    /// for one call store one). Returns true when stored.
+    async fn enqueue_delivery(&self, delivery: &Delivery) -> StoreResult<bool>;
+
+    /// Claims up to `limit` pending deliveries due at `now` whose lease is free or expired, for
+    /// `owner` until `lease_until`, oldest due first. A delivery is held by one owner at a time,
+    /// so two workers (or two instances) never attempt it at once.
+    async fn claim_due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        owner: &str,
+        lease_until: DateTime<Utc>,
+        limit: u64,
+    ) -> StoreResult<Vec<Delivery>>;
+
+    /// Records an attempt by the lease holder `owner`: appends it to the log (keeping the newest
+    /// [`super::model::LOG_LIMIT`]), counts it, applies `next`, and frees the lease. Returns
+    /// false (and writes nothing) when `owner` no longer holds the lease.
+    async fn complete_attempt(
+        &self,
+        id: &str,
+        owner: &str,
+        attempt: &Attempt,
+        next: AttemptNext,
+    ) -> StoreResult<bool>;
+
+    /// Deliveries, newest first, optionally with one status, with the total.
+    async fn list_deliveries(
+        &self,
+        status: Option<DeliveryStatus>,
+        page: Page,
+    ) -> StoreResult<Paged<Delivery>>;
+
+    /// One delivery.
+    async fn get_delivery(&self, id: &str) -> StoreResult<Option<Delivery>>;
+
+    /// Makes a delivery due again at `now` with a fresh attempt budget (attempts back to 0, log
+    /// kept). A delivery currently leased is left alone. Returns the delivery after the write,
+    /// `None` when it does not exist.
+    async fn replay_delivery(&self, id: &str, now: DateTime<Utc>) -> StoreResult<Option<Delivery>>;
+}
