@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* eslint-disable no-console -- a command-line tool: it reports on stderr */
 // Adds lockfile entries for platform-specific optional packages the registry here does not
 // serve (e.g. `@next/swc-darwin-arm64`), so `npm ci` accepts the lockfile.
 //

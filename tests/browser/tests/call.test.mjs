@@ -35,7 +35,7 @@ describe("a call", () => {
     await page.waitForURL(/\/live\/\?call=/, { timeout: 30_000 });
     const callId = new URL(page.url()).searchParams.get("call");
     assert.ok(callId, "the live view names the call");
-    await page.locator('[data-connection="connected"]').first().waitFor({ timeout: 20_000 });
+    await page.locator('[data-connection="connected"]').first().waitFor({ state: "attached", timeout: 20_000 });
     await page.locator(`button[data-call-id="${callId}"]`).waitFor({ timeout: 20_000 });
 
     // Transcript lines appear while the call is still running.

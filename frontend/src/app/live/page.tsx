@@ -7,7 +7,7 @@
 
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { Suspense } from "react";
+import { Suspense, useEffect, useRef } from "react";
 import { detailHref } from "@/components/calls-table";
 import { HangupButton } from "@/components/hangup-button";
 import { LiveTranscript } from "@/components/transcript";
@@ -101,55 +101,62 @@ function SelectedCall({ id }: { id: string }) {
   const live = useCallLive(id);
   const now = useNow();
   const call = live.call;
+  const panel = useRef<HTMLDivElement>(null);
+  // On a phone the panel sits below the list: bring it into view when a call is picked.
+  useEffect(() => {
+    if (window.matchMedia("(max-width: 1023px)").matches) panel.current?.scrollIntoView({ block: "start" });
+  }, [id]);
   if (!call) {
     return (
-      <Card>
-        {live.error ? <ErrorState error={live.error} /> : <Loading label="Loading the call" />}
-      </Card>
+      <div ref={panel} className="scroll-mt-16">
+        <Card>{live.error ? <ErrorState error={live.error} /> : <Loading label="Loading the call" />}</Card>
+      </div>
     );
   }
   const ended = isTerminal(call.status);
   return (
-    <Card
-      title={<CallTitle call={call} />}
-      actions={
-        <Link href={detailHref(call.id)} className="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-400">
-          Details
-        </Link>
-      }
-    >
-      <dl className="mb-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
-        <Fact label="Status">
-          <span className="flex flex-wrap gap-1">
-            <StatusBadge status={call.status} />
-            {ended && <OutcomeBadge outcome={call.outcome} />}
-          </span>
-        </Fact>
-        <Fact label={call.answeredAt ? "Talking for" : "Elapsed"}>
-          <span className="tabular-nums" data-testid="elapsed">{formatDuration(elapsedSecs(call, now))}</span>
-        </Fact>
-        <Fact label="Answered by">{answeredByLabel(call.answeredBy)}</Fact>
-        <Fact label="Started">{formatTime(call.createdAt)}</Fact>
-      </dl>
-      {ended ? (
-        <Banner tone="info">
-          <span data-testid="call-ended">
-            Call ended{call.endedAt ? ` at ${formatTime(call.endedAt)}` : ""}
-            {call.terminatedBy ? ` · ended by ${partyLabel(call.terminatedBy.party).toLowerCase()} (${humanize(call.terminatedBy.reason)})` : ""}.
-          </span>{" "}
-          <Link href={detailHref(call.id)} className="font-medium underline">
-            Open the call
+    <div ref={panel} className="scroll-mt-16">
+      <Card
+        title={<CallTitle call={call} />}
+        actions={
+          <Link href={detailHref(call.id)} className="text-sm font-medium text-indigo-600 hover:underline dark:text-indigo-400">
+            Details
           </Link>
-        </Banner>
-      ) : (
-        <div className="mb-4">
-          <HangupButton callId={call.id} />
-        </div>
-      )}
-      {live.source === "polling" && live.error && <Banner tone="danger">{live.error.message}</Banner>}
-      <h3 className="mb-2 text-sm font-semibold">Transcript</h3>
-      <LiveTranscript lines={live.transcript} emptyText={ended ? "Nothing was said on this call." : "No one has spoken yet."} />
-    </Card>
+        }
+      >
+        <dl className="mb-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+          <Fact label="Status">
+            <span className="flex flex-wrap gap-1">
+              <StatusBadge status={call.status} />
+              {ended && <OutcomeBadge outcome={call.outcome} />}
+            </span>
+          </Fact>
+          <Fact label={call.answeredAt ? "Talking for" : "Elapsed"}>
+            <span className="tabular-nums" data-testid="elapsed">{formatDuration(elapsedSecs(call, now))}</span>
+          </Fact>
+          <Fact label="Answered by">{answeredByLabel(call.answeredBy)}</Fact>
+          <Fact label="Started">{formatTime(call.createdAt)}</Fact>
+        </dl>
+        {ended ? (
+          <Banner tone="info">
+            <span data-testid="call-ended">
+              Call ended{call.endedAt ? ` at ${formatTime(call.endedAt)}` : ""}
+              {call.terminatedBy ? ` · ended by ${partyLabel(call.terminatedBy.party).toLowerCase()} (${humanize(call.terminatedBy.reason)})` : ""}.
+            </span>{" "}
+            <Link href={detailHref(call.id)} className="font-medium underline">
+              Open the call
+            </Link>
+          </Banner>
+        ) : (
+          <div className="mb-4">
+            <HangupButton callId={call.id} />
+          </div>
+        )}
+        {live.source === "polling" && live.error && <Banner tone="danger">{live.error.message}</Banner>}
+        <h3 className="mb-2 text-sm font-semibold">Transcript</h3>
+        <LiveTranscript lines={live.transcript} emptyText={ended ? "Nothing was said on this call." : "No one has spoken yet."} />
+      </Card>
+    </div>
   );
 }
 
