@@ -126,9 +126,10 @@ mod tests {
         let mut out = decode(&bytes[..3], AudioFormat::Pcm(16000), &mut carry);
         out.extend(decode(&bytes[3..], AudioFormat::Pcm(16000), &mut carry));
         assert_eq!(out, vec![1, -2, 300]);
+        let exact = common::audio::ulaw_decode(0x20);
         assert_eq!(
-            decode(&encode(&[1000], AudioFormat::Ulaw8000), AudioFormat::Ulaw8000, &mut None),
-            vec![1000]
+            decode(&encode(&[exact], AudioFormat::Ulaw8000), AudioFormat::Ulaw8000, &mut None),
+            vec![exact]
         );
     }
 

@@ -27,7 +27,8 @@ pub struct AmdPlan {
     pub answered_by: AnsweredBy,
     /// When.
     pub trigger: Trigger,
-    /// `MachineDetectionTimeout`, scaled: the result is `unknown` if nothing was decided by then.
+    /// `MachineDetectionTimeout`: the result is `unknown` if nothing was decided by then. Scaled
+    /// by speed, except when waiting for a greeting to end (audio is always real time).
     pub timeout: Duration,
 }
 
@@ -54,6 +55,10 @@ pub fn plan(
         }
         (CalleeKind::Fax, _) => (AnsweredBy::Fax, after(1500)),
         (CalleeKind::Silent, _) => (AnsweredBy::Unknown, Trigger::After(timeout)),
+    };
+    let timeout = match trigger {
+        Trigger::GreetingEnd => Duration::from_secs(u64::from(timeout_secs)),
+        Trigger::After(_) => timeout,
     };
     AmdPlan { answered_by, trigger, timeout }
 }
@@ -110,6 +115,9 @@ mod tests {
         assert_eq!(p.answered_by, AnsweredBy::MachineEndOther);
         assert_eq!(p.trigger, Trigger::After(Duration::from_millis(100)));
         assert_eq!(p.timeout, Duration::from_secs(3));
+        let vm = ScenarioBook::builtin().lookup(builtin::VOICEMAIL);
+        let p = plan(&vm, AmdMode::DetectMessageEnd, 30, |ms| Duration::from_millis(ms / 10));
+        assert_eq!(p.timeout, Duration::from_secs(30), "greeting audio is real time: timeout not scaled");
         let params = callback_params("AC1", "CA1", AnsweredBy::Human, 2500);
         assert!(params.contains(&("MachineDetectionDuration".to_owned(), "2500".to_owned())));
     }

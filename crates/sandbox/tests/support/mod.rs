@@ -3,6 +3,8 @@
 //! stream WebSockets that the test drives by hand.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bridge;
+
 use axum::Router;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{OriginalUri, State};
