@@ -109,10 +109,10 @@ pub async fn open(settings: &crate::settings::Settings) -> anyhow::Result<DynSto
     use anyhow::Context;
     match &settings.mongodb_uri {
         Some(uri) => {
-            mongo::MongoStore::connect(uri.expose_secret(), &settings.mongodb_database)
+            let store = mongo::MongoStore::connect(uri.expose_secret(), &settings.mongodb_database)
                 .await
                 .context("opening the MongoDB store (MONGODB_URI)")?;
-            anyhow::bail!("the MongoDB store is not implemented yet")
+            Ok(Arc::new(store))
         }
         None => {
             let dir = &settings.data_dir;
