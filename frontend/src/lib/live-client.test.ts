@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { LiveClient, type SocketLike } from "./live-client";
+import { describe, expect, it, vi } from "vitest";
+import { LiveClient, OFFLINE_GRACE_MS, type SocketLike } from "./live-client";
 
 type Fn = (...args: never[]) => void;
 
@@ -141,5 +141,30 @@ describe("LiveClient", () => {
     off();
     s.fire("call:updated", { id: "b" });
     expect(got).toEqual(["a"]);
+  });
+});
+
+describe("LiveClient offline grace", () => {
+  it("says offline only after the connection stayed down for a while", () => {
+    vi.useFakeTimers();
+    try {
+      const s = new FakeSocket();
+      const c = new LiveClient(s);
+      c.start();
+      vi.advanceTimersByTime(OFFLINE_GRACE_MS - 1);
+      expect(c.isOffline()).toBe(false);
+      s.up();
+      vi.advanceTimersByTime(OFFLINE_GRACE_MS * 2);
+      expect(c.isOffline()).toBe(false); // connected in time: never offline
+      s.down();
+      vi.advanceTimersByTime(OFFLINE_GRACE_MS);
+      expect(c.isOffline()).toBe(true);
+      s.fire("connect_error", new Error("still down"));
+      expect(c.isOffline()).toBe(true);
+      s.up();
+      expect(c.isOffline()).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

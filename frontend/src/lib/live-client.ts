@@ -15,6 +15,11 @@ export type ConnectionState = "connecting" | "connected" | "reconnecting" | "ref
 
 /** How long the server has to acknowledge a subscription. */
 export const ACK_TIMEOUT_MS = 5_000;
+/**
+ * How long the connection may be down before pages switch to polling: a page load or a short
+ * blip is not worth a burst of REST requests and a warning.
+ */
+export const OFFLINE_GRACE_MS = 3_000;
 
 type Listener = (...args: never[]) => void;
 
@@ -98,13 +103,35 @@ export class LiveClient {
     target.on(event, fn);
   }
 
-  private notified: [ConnectionState, string | null] = ["closed", null];
+  private notified: [ConnectionState, string | null, boolean] = ["closed", null, false];
+  private offline = false;
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
 
   private setState(s: ConnectionState): void {
     this.state = s;
-    // Tell listeners when the state or its error changed (not on repeats).
-    if (this.notified[0] !== s || this.notified[1] !== this.lastError) {
-      this.notified = [s, this.lastError];
+    if (s === "connected" || s === "closed") {
+      this.offline = false;
+      this.clearGrace();
+    } else if (!this.offline && !this.graceTimer) {
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = null;
+        this.offline = true;
+        this.emitIfChanged();
+      }, OFFLINE_GRACE_MS);
+    }
+    this.emitIfChanged();
+  }
+
+  private clearGrace(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  /** Tells listeners when the state, its error or `offline` changed (not on repeats). */
+  private emitIfChanged(): void {
+    const [s, e, o] = this.notified;
+    if (s !== this.state || e !== this.lastError || o !== this.offline) {
+      this.notified = [this.state, this.lastError, this.offline];
       this.notify();
     }
   }
@@ -127,6 +154,11 @@ export class LiveClient {
   /** Current connection state. */
   getState(): ConnectionState {
     return this.state;
+  }
+
+  /** True once the connection has been down for {@link OFFLINE_GRACE_MS}: pages should poll. */
+  isOffline(): boolean {
+    return this.offline;
   }
 
   /** Why the connection is not up, if known. */

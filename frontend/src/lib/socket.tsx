@@ -58,7 +58,7 @@ export function useLiveClient(): LiveClient | null {
 const noop = () => () => {};
 
 /** The live connection's state and last error, for the indicator and for fallbacks. */
-export function useConnection(): { state: ConnectionState; error: string | null; retry: () => void } {
+export function useConnection(): { state: ConnectionState; error: string | null; offline: boolean; retry: () => void } {
   const client = useLiveClient();
   const state = useSyncExternalStore(
     client ? (f) => client.onStateChange(f) : noop,
@@ -70,7 +70,12 @@ export function useConnection(): { state: ConnectionState; error: string | null;
     () => client?.getError() ?? null,
     () => null,
   );
-  return { state, error, retry: () => client?.retry() };
+  const offline = useSyncExternalStore(
+    client ? (f) => client.onStateChange(f) : noop,
+    () => client?.isOffline() ?? true,
+    () => false,
+  );
+  return { state, error, offline, retry: () => client?.retry() };
 }
 
 /** A clock that ticks every `ms`, for elapsed times. */
@@ -120,13 +125,13 @@ export interface LiveCallsView {
 /** Every live call, from the `calls` room (or `GET /api/calls/active` while offline). */
 export function useLiveCalls(): LiveCallsView {
   const client = useLiveClient();
-  const { state } = useConnection();
+  const { offline } = useConnection();
   const [calls, setCalls] = useState<LiveCalls>(() => new Map());
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [subError, setSubError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
-  const source: LiveSource = state === "connected" && !subError ? "socket" : "polling";
+  const source: LiveSource = offline || subError ? "polling" : "socket";
 
   useEffect(() => {
     if (!client) return;
@@ -201,7 +206,7 @@ export interface CallLiveView {
  */
 export function useCallLive(id: string | null): CallLiveView {
   const client = useLiveClient();
-  const { state } = useConnection();
+  const { offline } = useConnection();
   const [view, setView] = useState<{ id: string | null; call: LiveCall | null; transcript: TranscriptLine[] }>({
     id,
     call: null,
@@ -210,7 +215,7 @@ export function useCallLive(id: string | null): CallLiveView {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [subError, setSubError] = useState<string | null>(null);
-  const source: LiveSource = state === "connected" && !subError ? "socket" : "polling";
+  const source: LiveSource = offline || subError ? "polling" : "socket";
 
   // A different call: start from nothing rather than show the previous call's lines.
   if (view.id !== id) {
