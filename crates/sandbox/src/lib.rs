@@ -15,7 +15,9 @@
 pub mod audio;
 pub mod config;
 pub mod el;
+pub mod env;
 mod inspect;
+pub mod loadgen;
 pub mod scenario;
 pub mod script;
 mod server;

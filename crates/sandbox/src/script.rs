@@ -38,23 +38,18 @@ pub struct Turn {
 }
 
 impl Default for Script {
+    /// About 15 s of conversation at real time (speech is ~15 characters per second).
     fn default() -> Self {
         Self {
-            first_message: "Hi, this is Alex from Sunrise Energy. Do you have a minute to talk about your \
-                            electricity plan?"
-                .to_owned(),
+            first_message: "Hi, it's Alex from Sunrise Energy. Got a minute?".to_owned(),
             turns: vec![
                 Turn {
-                    user: "Sure, I have a minute.".to_owned(),
-                    agent: "Great. We can lower your rate by about ten percent. Would you like a \
-                            specialist to call you back?"
-                        .to_owned(),
+                    user: "Sure, go ahead.".to_owned(),
+                    agent: "We can lower your rate ten percent. Want a callback?".to_owned(),
                 },
                 Turn {
-                    user: "Yes, tomorrow morning works for me.".to_owned(),
-                    agent: "Perfect, I have booked a call for tomorrow morning. Thanks for your time, \
-                            goodbye!"
-                        .to_owned(),
+                    user: "Yes, tomorrow morning.".to_owned(),
+                    agent: "Booked for tomorrow morning. Goodbye!".to_owned(),
                 },
             ],
             fallback_reply: "Thanks again for your time. Goodbye!".to_owned(),
@@ -74,9 +69,8 @@ impl Script {
     /// A script whose callee lines are long enough to talk over the agent.
     pub fn interrupter() -> Self {
         let mut s = Self::default();
-        s.turns[0].user = "Wait, wait, who is this and why are you calling me at this hour?".to_owned();
-        s.turns[1].user =
-            "Hold on, hold on, just tell me what it costs first, tomorrow morning maybe.".to_owned();
+        s.turns[0].user = "Wait, wait, who is this and why are you calling me?".to_owned();
+        s.turns[1].user = "Hold on, just tell me the price first, tomorrow maybe.".to_owned();
         s
     }
 }

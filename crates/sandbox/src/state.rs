@@ -1,6 +1,6 @@
 //! The state shared by every handler and actor of one sandbox instance.
 
-use crate::config::{SandboxConfig, TwilioAccount};
+use crate::config::SandboxConfig;
 use crate::el::registry::ConversationRegistry;
 use crate::el::signed_url::TokenStore;
 use crate::twilio::cps::CpsLimiter;
@@ -78,16 +78,6 @@ impl Shared {
             shutdown: CancellationToken::new(),
             faults: Faults::default(),
         })
-    }
-
-    /// Signals observers that something changed.
-    pub fn notify(&self) {
-        self.changes.send_modify(|v| *v = v.wrapping_add(1));
-    }
-
-    /// The account with this SID.
-    pub fn account(&self, sid: &str) -> Option<&TwilioAccount> {
-        self.config.accounts.iter().find(|a| a.sid.as_str() == sid)
     }
 
     /// A scenario delay scaled by the speed factor.

@@ -5,6 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::watch;
 
+/// Entries by id, and ids in insertion order.
+type Table = (HashMap<String, Arc<ConversationEntry>>, VecDeque<String>);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -36,7 +39,7 @@ impl ConversationEntry {
 
 /// All conversations.
 pub(crate) struct ConversationRegistry {
-    inner: Mutex<(HashMap<String, Arc<ConversationEntry>>, VecDeque<String>)>,
+    inner: Mutex<Table>,
     max_kept: usize,
 }
 

@@ -84,7 +84,7 @@ mod tests {
     use crate::scenario::{ScenarioBook, builtin};
 
     fn plan_for(number: &str, mode: AmdMode) -> AmdPlan {
-        plan(&ScenarioBook::builtin().lookup(number), mode, 30, |ms| Duration::from_millis(ms))
+        plan(&ScenarioBook::builtin().lookup(number), mode, 30, Duration::from_millis)
     }
 
     #[test]

@@ -146,11 +146,9 @@ impl Callee {
                 }
             }
             (Phase::Listening { next_line, speak_at, .. }, VadEvent::SpeechEnd { .. })
-                if *next_line < lines =>
+                if *next_line < lines && (speak_at.is_none() || self.human.interrupt_after_ms.is_none()) =>
             {
-                if speak_at.is_none() || self.human.interrupt_after_ms.is_none() {
-                    *speak_at = Some(t + self.human.think_ms);
-                }
+                *speak_at = Some(t + self.human.think_ms);
             }
             (Phase::Leaving { hangup_at }, VadEvent::SpeechEnd { .. }) => {
                 *hangup_at = Some(t + LEAVE_DELAY_MS)
@@ -203,10 +201,10 @@ impl Callee {
                     self.after_speaking(line);
                 }
             }
-            Phase::Leaving { hangup_at } => {
-                if hangup_at.is_some_and(|at| t >= at) || quiet_for > self.human.patience_ms {
-                    self.hang_up(events);
-                }
+            Phase::Leaving { hangup_at }
+                if hangup_at.is_some_and(|at| t >= at) || quiet_for > self.human.patience_ms =>
+            {
+                self.hang_up(events);
             }
             Phase::Greeting if self.out.is_empty() => {
                 if self.voicemail.beep {
@@ -236,7 +234,7 @@ impl Callee {
             Phase::Fax => {
                 if t > FAX_GIVE_UP_MS {
                     self.hang_up(events);
-                } else if t % 3500 == 0 {
+                } else if t.is_multiple_of(3500) {
                     self.out.extend(synth::tone(1100.0, 500, 8000, 9000.0));
                 }
             }

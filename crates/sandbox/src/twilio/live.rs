@@ -295,7 +295,7 @@ impl Live<'_> {
         if let Some(conn) = self.stream.as_mut() {
             let ulaw: [u8; FRAME_SAMPLES] = inbound.map(ulaw_encode);
             conn.send_media(&ulaw);
-            if self.ticks % 25 == 0 {
+            if self.ticks.is_multiple_of(25) {
                 conn.flush(self.ctx);
             }
         }

@@ -35,6 +35,9 @@ pub(crate) struct CallEntry {
     changes: watch::Sender<u64>,
 }
 
+/// Entries by id, and ids in insertion order.
+type Table = (HashMap<String, Arc<CallEntry>>, VecDeque<String>);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -68,7 +71,7 @@ impl CallEntry {
 
 /// All calls.
 pub(crate) struct CallRegistry {
-    calls: Mutex<(HashMap<String, Arc<CallEntry>>, VecDeque<String>)>,
+    calls: Mutex<Table>,
     max_kept: usize,
     live: Arc<AtomicUsize>,
 }

@@ -46,7 +46,6 @@ pub async fn run(sb: &SandboxHandle, mut twilio: WsConn, vars: Value) -> BridgeL
                     Some("mark") => log.marks_echoed += 1,
                     Some("stop") => {
                         log.twilio_stop = true;
-                        use futures_util::SinkExt;
                         let _ = agent.ws.close(None).await;
                         return log;
                     }

@@ -55,10 +55,9 @@ impl Agent {
         if self.speaking.is_none()
             && !self.vad.is_speaking()
             && self.reply.as_ref().is_some_and(|(at, _)| now >= *at)
+            && let Some((_, text)) = self.reply.take()
         {
-            if let Some((_, text)) = self.reply.take() {
-                self.speak(text, now);
-            }
+            self.speak(text, now);
         }
         if self.end_at.is_some_and(|at| now >= at) && !self.vad.is_speaking() {
             return Some(self.end_call().await);
@@ -67,7 +66,7 @@ impl Agent {
     }
 
     async fn stream_audio(&mut self, now: Instant) -> Option<Ended> {
-        let Some(mut u) = self.speaking.take() else { return None };
+        let mut u = self.speaking.take()?;
         if !self.announced {
             self.announced = true;
             let turn = TurnRecord {
