@@ -34,6 +34,7 @@ async fn a_whole_call_with_recording_amd_webhook_and_conversation_rest() {
     let (rec_cb, amd_cb) = (app.url("/recording"), app.url("/amd"));
     let extra = [
         ("Record", "true"),
+        ("RecordingChannels", "dual"),
         ("RecordingStatusCallback", rec_cb.as_str()),
         ("RecordingStatusCallbackEvent", "in-progress completed absent"),
         ("MachineDetection", "Enable"),
@@ -126,7 +127,7 @@ async fn check_recording(sb: &sandbox::SandboxHandle, app: &App, call: &sandbox:
     let done = &recs[1];
     assert_eq!(done.param("RecordingStatus"), Some("completed"));
     assert_eq!(done.param("RecordingSource"), Some("OutboundAPI"));
-    assert_eq!(done.param("RecordingChannels"), Some("1"));
+    assert_eq!(done.param("RecordingChannels"), Some("2"));
     assert!(done.signature_valid);
     let completed_at = got.iter().position(|r| r.param("CallStatus") == Some("completed")).unwrap();
     let recording_at = got.iter().position(|r| r.param("RecordingStatus") == Some("completed")).unwrap();
@@ -145,11 +146,14 @@ async fn check_recording(sb: &sandbox::SandboxHandle, app: &App, call: &sandbox:
     assert_eq!(res.headers()["accept-ranges"], "bytes");
     let wav = res.bytes().await.unwrap();
     let (rate, samples) = sandbox::audio::wav::decode(&wav).unwrap();
-    assert_eq!(rate, 8000);
+    assert_eq!((rate, sandbox::audio::wav::channels(&wav)), (8000, Some(2)));
     let secs: u64 = done.param("RecordingDuration").unwrap().parse().unwrap();
-    assert_eq!((samples.len() as u64 + 4000) / 8000, secs);
-    let loud = samples.chunks(1600).filter(|c| common::audio::rms(c) > 1000.0).count();
-    assert!(loud * 5 > samples.len() / 1600, "mostly speech from both sides: {loud} loud 200 ms windows");
+    assert_eq!((samples.len() as u64 / 2 + 4000) / 8000, secs);
+    for (channel, who) in [(0, "callee"), (1, "agent")] {
+        let track: Vec<i16> = samples.iter().skip(channel).step_by(2).copied().collect();
+        let loud = track.chunks(1600).filter(|c| common::audio::rms(c) > 1000.0).count();
+        assert!(loud >= 5, "the {who} is audible on channel {}: {loud} loud 200 ms windows", channel + 1);
+    }
     let part = http
         .get(format!("{url}.wav"))
         .basic_auth(DEFAULT_ACCOUNT_SID, Some(DEFAULT_AUTH_TOKEN))

@@ -21,8 +21,11 @@ pub(crate) fn recording_params(
     duration: Option<u64>,
     start: DateTime<Utc>,
 ) -> Vec<(String, String)> {
-    let mut p =
-        vec![kv("AccountSid", &ctx.account_sid), kv("CallSid", &ctx.sid), kv("RecordingChannels", "1")];
+    let mut p = vec![
+        kv("AccountSid", &ctx.account_sid),
+        kv("CallSid", &ctx.sid),
+        kv("RecordingChannels", ctx.req.recording_channels.to_string()),
+    ];
     if let Some(d) = duration {
         p.push(kv("RecordingDuration", d.to_string()));
     }
@@ -64,6 +67,7 @@ pub(crate) fn finish(ctx: &mut CallCtx, reason: EndReason, status: CallStatus, r
             start_time: started,
             updated: now,
             duration_secs: Some(secs),
+            channels: rec.channels,
             wav: rec.into_wav(),
         });
         (sid, secs, started, status)

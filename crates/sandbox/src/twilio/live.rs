@@ -95,9 +95,11 @@ pub(crate) async fn run(ctx: &mut CallCtx, control: &mut mpsc::Receiver<Control>
 }
 
 fn start_recording(ctx: &CallCtx) -> Recorder {
+    let limits = ctx.state.config.limits;
     let rec = Recorder::new(
         common::ids::RecordingSid::random().to_string(),
-        ctx.state.config.limits.max_recording_secs,
+        limits.max_recording_secs,
+        ctx.req.recording_channels,
     );
     ctx.state.recordings.put(StoredRecording {
         sid: rec.sid.clone(),
@@ -107,6 +109,7 @@ fn start_recording(ctx: &CallCtx) -> Recorder {
         start_time: rec.started,
         updated: rec.started,
         duration_secs: None,
+        channels: rec.channels,
         wav: bytes::Bytes::new(),
     });
     let summary =

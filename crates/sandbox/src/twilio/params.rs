@@ -84,6 +84,8 @@ pub struct CreateCall {
     pub time_limit_secs: u32,
     /// Whether to record.
     pub record: bool,
+    /// `RecordingChannels`: 1 (`mono`, default) or 2 (`dual`).
+    pub recording_channels: u16,
     /// Recording status callback.
     pub recording_callback: Option<Hook>,
     /// Recording events (`in-progress`, `completed`, `absent`); empty = `completed`.
@@ -194,6 +196,13 @@ impl CreateCall {
             timeout_secs: number(form, "Timeout", 60, 600)?,
             time_limit_secs: number(form, "TimeLimit", 4 * 3600, 24 * 3600)?,
             record: boolean(form, "Record"),
+            recording_channels: match first(form, "RecordingChannels").filter(|v| !v.is_empty()) {
+                None | Some("mono") => 1,
+                Some("dual") => 2,
+                Some(other) => {
+                    return Err(TwilioError::invalid_param(format!("Invalid RecordingChannels: {other}")));
+                }
+            },
             recording_callback: hook(form, "RecordingStatusCallback", "RecordingStatusCallbackMethod")?,
             recording_events,
             amd,

@@ -1,8 +1,9 @@
 //! Call recordings (`Record=true`, §1.6, §2.4).
 //!
 //! The call's actor feeds a [`Recorder`] with both tracks every 20 ms (the callee's audio and
-//! what was actually played to them), mixed to one 8 kHz 16-bit channel. When the call ends the
-//! WAV is stored and served at the recording's URL (see `recording_http.rs`).
+//! what was actually played to them): mixed to one 8 kHz 16-bit channel (`RecordingChannels=mono`,
+//! the default), or as two channels (`dual`: channel 1 the callee, channel 2 what we played).
+//! When the call ends the WAV is stored and served at the recording's URL (`recording_http.rs`).
 
 use crate::audio::mix;
 use crate::audio::wav;
@@ -18,18 +19,17 @@ pub(crate) struct Recorder {
     pub sid: String,
     samples: Vec<i16>,
     max_samples: usize,
+    /// 1 (mixed) or 2 (callee, played).
+    pub channels: u16,
     /// When recording started (at answer).
     pub started: DateTime<Utc>,
 }
 
 impl Recorder {
-    pub(crate) fn new(sid: String, max_secs: u32) -> Self {
-        Self {
-            sid,
-            samples: Vec::with_capacity(8000 * 30),
-            max_samples: max_secs as usize * 8000,
-            started: Utc::now(),
-        }
+    pub(crate) fn new(sid: String, max_secs: u32, channels: u16) -> Self {
+        let per_sec = 8000 * usize::from(channels);
+        let samples = Vec::with_capacity(per_sec * 30);
+        Self { sid, samples, max_samples: max_secs as usize * per_sec, channels, started: Utc::now() }
     }
 
     /// Adds one frame of each track (equal lengths); audio beyond the cap is not recorded.
@@ -37,17 +37,21 @@ impl Recorder {
         if self.samples.len() >= self.max_samples {
             return;
         }
-        self.samples.extend(inbound.iter().zip(outbound).map(|(a, b)| mix(*a, *b)));
+        if self.channels == 2 {
+            self.samples.extend(inbound.iter().zip(outbound).flat_map(|(a, b)| [*a, *b]));
+        } else {
+            self.samples.extend(inbound.iter().zip(outbound).map(|(a, b)| mix(*a, *b)));
+        }
     }
 
     /// Whole seconds recorded (rounded to nearest, as Twilio reports).
     pub fn duration_secs(&self) -> u64 {
-        (self.samples.len() as u64 + 4000) / 8000
+        (self.samples.len() as u64 / u64::from(self.channels) + 4000) / 8000
     }
 
     /// The WAV file.
     pub fn into_wav(self) -> Bytes {
-        Bytes::from(wav::encode(&self.samples, 8000))
+        Bytes::from(wav::encode(&self.samples, 8000, self.channels))
     }
 }
 
@@ -62,6 +66,8 @@ pub(crate) struct StoredRecording {
     pub start_time: DateTime<Utc>,
     pub updated: DateTime<Utc>,
     pub duration_secs: Option<u64>,
+    /// 1 or 2.
+    pub channels: u16,
     /// The WAV once completed; empty before.
     pub wav: Bytes,
 }
@@ -122,7 +128,7 @@ pub(crate) fn resource(base_url: &str, r: &StoredRecording) -> serde_json::Value
         "price": null,
         "price_unit": "USD",
         "status": r.status,
-        "channels": 1,
+        "channels": r.channels,
         "source": "OutboundAPI",
         "error_code": null,
         "track": "both",
@@ -142,7 +148,7 @@ mod tests {
 
     #[test]
     fn mixes_both_tracks_and_caps_length() {
-        let mut r = Recorder::new("RE1".into(), 1);
+        let mut r = Recorder::new("RE1".into(), 1, 1);
         r.push(&[1000; 160], &[-300; 160]);
         r.push(&[i16::MAX; 160], &[10; 160]);
         assert_eq!(r.duration_secs(), 0);
@@ -155,5 +161,12 @@ mod tests {
         assert_eq!(rate, 8000);
         assert_eq!(samples[0], 700);
         assert_eq!(samples[160], i16::MAX, "saturates instead of wrapping");
+        let mut dual = Recorder::new("RE2".into(), 1, 2);
+        dual.push(&[1000; 160], &[-300; 160]);
+        assert_eq!(dual.duration_secs(), 0);
+        let wav = dual.into_wav();
+        assert_eq!(wav::channels(&wav), Some(2));
+        let (_, samples) = wav::decode(&wav).expect("wav");
+        assert_eq!(&samples[..4], &[1000, -300, 1000, -300], "callee left, played right");
     }
 }
