@@ -11,7 +11,8 @@ use std::time::Duration;
 /// All of media-proxy's settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `PORT`: listening port (default 8001).
+    /// `MEDIA_PROXY_PORT`, else `PORT`: listening port (default 8001). The first name lets one
+    /// shared `.env` configure both binaries.
     pub port: u16,
     /// `MAIN_APP_URL`: internal base URL of main-app, for call context and events
     /// (default `http://127.0.0.1:8000`, no trailing slash).
@@ -156,7 +157,11 @@ impl Settings {
     /// Parses settings from a variable map (tests pass their own).
     pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
         let mut env = Env { vars, problems: Vec::new() };
-        let port = env.number("PORT", 8001u16, 0);
+        let port = if env.optional("MEDIA_PROXY_PORT").is_some() {
+            env.number("MEDIA_PROXY_PORT", 8001u16, 0)
+        } else {
+            env.number("PORT", 8001u16, 0)
+        };
         let main_app_url = env.base_url("MAIN_APP_URL", "http://127.0.0.1:8000", &["http", "https"]);
         let api_key = env.required("ELEVENLABS_API_KEY", "ElevenLabs API key for signed URLs");
         let agent_id = env.required("ELEVENLABS_AGENT_ID", "the agent every call talks to");

@@ -13,21 +13,21 @@ use super::wire;
 use crate::audio::transcode::{AgentToCaller, CallerToAgent};
 
 impl Bridge {
-    pub(super) async fn on_agent(
+    pub(super) fn on_agent(
         &mut self,
         msg: Option<Result<tungstenite::Message, tungstenite::Error>>,
     ) -> Option<Ending> {
         self.last_agent_at = Instant::now();
         match msg {
-            Some(Ok(tungstenite::Message::Text(text))) => self.on_agent_text(text.as_str()).await,
-            Some(Ok(tungstenite::Message::Close(frame))) => self.on_agent_close(frame).await,
+            Some(Ok(tungstenite::Message::Text(text))) => self.on_agent_text(text.as_str()),
+            Some(Ok(tungstenite::Message::Close(frame))) => self.on_agent_close(frame),
             Some(Ok(_)) => None,
             Some(Err(err)) => Some(self.agent_failed(&format!("agent socket error: {err}"))),
             None => Some(self.agent_failed("agent socket ended without a close frame")),
         }
     }
 
-    async fn on_agent_text(&mut self, text: &str) -> Option<Ending> {
+    fn on_agent_text(&mut self, text: &str) -> Option<Ending> {
         let message = match serde_json::from_str::<FromAgent>(text) {
             Ok(message) => message,
             Err(err) => {
@@ -38,15 +38,15 @@ impl Bridge {
         };
         match message {
             FromAgent::ConversationInitiationMetadata { conversation_initiation_metadata_event: m } => {
-                self.on_metadata(m).await
+                self.on_metadata(m)
             }
             FromAgent::Audio { audio_event: Some(e), .. } => {
-                self.on_agent_audio(e.audio_base_64, Some(e.event_id)).await
+                self.on_agent_audio(e.audio_base_64, Some(e.event_id))
             }
-            FromAgent::Audio { audio: Some(legacy), .. } => self.on_agent_audio(legacy.chunk, None).await,
+            FromAgent::Audio { audio: Some(legacy), .. } => self.on_agent_audio(legacy.chunk, None),
             FromAgent::Audio { .. } => None,
             FromAgent::AgentResponse { agent_response_event: e } => {
-                self.on_agent_response(e.agent_response, e.event_id).await
+                self.on_agent_response(e.agent_response, e.event_id)
             }
             FromAgent::AgentResponseCorrection { agent_response_correction_event: e } => {
                 let fixed = self.playback.correct(
@@ -60,11 +60,11 @@ impl Bridge {
                 None
             }
             FromAgent::UserTranscript { user_transcription_event: e } => {
-                self.on_user_transcript(e.user_transcript).await
+                self.on_user_transcript(e.user_transcript)
             }
-            FromAgent::Interruption { interruption_event: e } => self.on_interruption(e.event_id).await,
+            FromAgent::Interruption { interruption_event: e } => self.on_interruption(e.event_id),
             FromAgent::Ping { ping_event } => {
-                self.send_agent_message(&ToAgent::Pong { event_id: ping_event.event_id }).await
+                self.send_agent_message(&ToAgent::Pong { event_id: ping_event.event_id })
             }
             FromAgent::ClientToolCall { client_tool_call: call } => {
                 tracing::info!(tool = %call.tool_name, "client tool not served: answered with an error");
@@ -73,7 +73,7 @@ impl Bridge {
                     result: format!("The tool '{}' is not available on this call.", call.tool_name),
                     is_error: true,
                 };
-                self.send_agent_message(&result).await
+                self.send_agent_message(&result)
             }
             FromAgent::AgentToolResponse { agent_tool_response: r } => {
                 tracing::debug!(tool = %r.tool_name, "agent tool ran");
@@ -92,14 +92,14 @@ impl Bridge {
         }
     }
 
-    async fn send_agent_message(&mut self, message: &ToAgent) -> Option<Ending> {
-        match serde_json::to_string(message) {
-            Ok(text) => self.send_agent(text).await,
-            Err(_) => None,
+    fn send_agent_message(&mut self, message: &ToAgent) -> Option<Ending> {
+        if let Ok(text) = serde_json::to_string(message) {
+            self.push_agent(text);
         }
+        None
     }
 
-    async fn on_metadata(&mut self, m: InitiationMetadata) -> Option<Ending> {
+    fn on_metadata(&mut self, m: InitiationMetadata) -> Option<Ending> {
         if !matches!(self.phase, Phase::AwaitingMetadata { .. }) {
             return None;
         }
@@ -143,14 +143,14 @@ impl Bridge {
             tracing::warn!(dropped = self.early.dropped(), "early caller audio exceeded the buffer");
         }
         for payload in self.early.take() {
-            if let Some(ending) = self.forward_caller_audio(&payload).await {
+            if let Some(ending) = self.forward_caller_audio(&payload) {
                 return Some(ending);
             }
         }
         None
     }
 
-    async fn on_agent_audio(&mut self, audio: String, event_id: Option<u64>) -> Option<Ending> {
+    fn on_agent_audio(&mut self, audio: String, event_id: Option<u64>) -> Option<Ending> {
         if self.phase != Phase::Live {
             self.stats.stale_dropped += 1;
             return None;
@@ -183,9 +183,7 @@ impl Bridge {
             let at = self.call_us(now);
             self.playback.start_line(index, String::new(), at, event_id.unwrap_or(0));
         }
-        if let Some(ending) = self.send_twilio(wire::twilio_media(&self.stream_sid, &payload)).await {
-            return Some(ending);
-        }
+        self.push_twilio(wire::twilio_media(&self.stream_sid, &payload));
         self.stats.frames_out += 1;
         self.last_agent_audio_at = now;
         let outcome = self.playback.audio(samples as u64, self.call_us(now));
@@ -196,32 +194,29 @@ impl Bridge {
             tracing::debug!(latency_ms, "turn latency");
             self.events.emit(MediaEventKind::TurnLatency { index, latency_ms });
         }
-        match outcome.mark {
-            Some(mark) => self.send_twilio(wire::twilio_mark(&self.stream_sid, &mark)).await,
-            None => None,
+        if let Some(mark) = outcome.mark {
+            self.push_twilio(wire::twilio_mark(&self.stream_sid, &mark));
         }
+        None
     }
 
     /// Ends the open agent line: its final mark goes out, and its state is reported if known.
-    pub(super) async fn end_agent_line(&mut self) -> Option<Ending> {
+    pub(super) fn end_agent_line(&mut self) {
         let (mark, update) = self.playback.end_line();
         if let Some(line) = update {
             self.events.emit(MediaEventKind::Transcript { line });
         }
-        match mark {
-            Some(mark) => self.send_twilio(wire::twilio_mark(&self.stream_sid, &mark)).await,
-            None => None,
+        if let Some(mark) = mark {
+            self.push_twilio(wire::twilio_mark(&self.stream_sid, &mark));
         }
     }
 
-    async fn on_agent_response(&mut self, text: String, event_id: u64) -> Option<Ending> {
+    fn on_agent_response(&mut self, text: String, event_id: u64) -> Option<Ending> {
         if let Some(line) = self.playback.title_open_line(&text, event_id) {
             self.events.emit(MediaEventKind::Transcript { line });
             return None;
         }
-        if let Some(ending) = self.end_agent_line().await {
-            return Some(ending);
-        }
+        self.end_agent_line();
         let index = self.next_index();
         let at = self.call_us(Instant::now());
         let line = TranscriptLine {
@@ -238,10 +233,8 @@ impl Bridge {
         None
     }
 
-    async fn on_user_transcript(&mut self, text: String) -> Option<Ending> {
-        if let Some(ending) = self.end_agent_line().await {
-            return Some(ending);
-        }
+    fn on_user_transcript(&mut self, text: String) -> Option<Ending> {
+        self.end_agent_line();
         self.turn.caller_turn_done();
         let index = self.next_index();
         let line = TranscriptLine {
@@ -257,11 +250,9 @@ impl Bridge {
         None
     }
 
-    async fn on_interruption(&mut self, event_id: u64) -> Option<Ending> {
+    fn on_interruption(&mut self, event_id: u64) -> Option<Ending> {
         self.last_interrupt = Some(self.last_interrupt.map_or(event_id, |cut| cut.max(event_id)));
-        if let Some(ending) = self.send_twilio(wire::twilio_clear(&self.stream_sid)).await {
-            return Some(ending);
-        }
+        self.push_twilio(wire::twilio_clear(&self.stream_sid));
         let now = self.call_us(Instant::now());
         for line in self.playback.clear(now) {
             self.events.emit(MediaEventKind::Transcript { line });
@@ -269,17 +260,12 @@ impl Bridge {
         None
     }
 
-    async fn on_agent_close(&mut self, frame: Option<CloseFrame>) -> Option<Ending> {
+    fn on_agent_close(&mut self, frame: Option<CloseFrame>) -> Option<Ending> {
         let code = frame.as_ref().map_or(1005, |f| u16::from(f.code));
         let reason = frame.as_ref().map(|f| f.reason.to_string()).unwrap_or_default();
-        // Let tungstenite send its close reply, briefly; the socket is done either way.
-        if let Some(mut agent) = self.agent.take() {
-            let _ = tokio::time::timeout(
-                std::time::Duration::from_millis(200),
-                futures_util::SinkExt::flush(&mut agent),
-            )
-            .await; // best effort: the agent already closed
-        }
+        // tungstenite queued its close reply; the loop flushes it (briefly, best effort).
+        self.closed_agent = self.agent.take();
+        self.out_agent.clear();
         if code != 1000 {
             let detail = format!("agent closed with {code} {reason}{}", self.agent_error_suffix());
             tracing::warn!(code, %reason, "agent closed abnormally");
@@ -294,9 +280,7 @@ impl Bridge {
             ));
         }
         tracing::info!("agent ended the conversation: letting the goodbye play out");
-        if let Some(ending) = self.end_agent_line().await {
-            return Some(ending);
-        }
+        self.end_agent_line();
         if self.playback.all_played() {
             return Some(Ending::new(EndReason::AgentEnded, self.agent_error.clone()));
         }

@@ -5,9 +5,12 @@
 //! `AwaitingMetadata` (initiation sent; waiting for the agent's formats) → `Live` (audio both
 //! ways) → optionally `Goodbye` (the agent ended: its last audio plays out until the final mark
 //! echoes, capped) → ended. Every exit goes through [`Bridge::finish`], which closes both sockets,
-//! decides every agent line's heard state and reports the end. Writes are queued with `feed` and
-//! flushed when the actor has nothing else ready, so a burst costs one syscall per socket; every
-//! write and flush has a deadline, and a socket that misses it ends the call.
+//! decides every agent line's heard state and reports the end.
+//!
+//! Message handlers are plain functions: they update state and queue outgoing frames in two small
+//! outboxes; the loop then writes the outboxes (`feed`) and flushes when it has nothing else
+//! ready, so a burst costs one syscall per socket and the actor's future stays small (a few KiB
+//! per call). Every write and flush has a deadline; a socket that misses it ends the call.
 
 use axum::extract::ws::{self, WebSocket};
 use common::events::media::{EndReason, MediaEventKind};
@@ -94,7 +97,11 @@ pub struct Bridge {
     pub(super) started: Instant,
     pub(super) settings: Arc<Settings>,
     pub(super) twilio: WebSocket,
-    pub(super) agent: Option<AgentWs>,
+    pub(super) agent: Option<Box<AgentWs>>,
+    /// The agent socket after the agent closed it: its close reply still has to be flushed.
+    pub(super) closed_agent: Option<Box<AgentWs>>,
+    pub(super) out_twilio: Vec<String>,
+    pub(super) out_agent: Vec<String>,
     pub(super) setup: Option<BoxFuture<'static, SetupOutcome>>,
     pub(super) phase: Phase,
     pub(super) events: CallEvents,
@@ -115,6 +122,8 @@ pub struct Bridge {
     pub(super) stats: Stats,
     pub(super) agent_error: Option<String>,
     pub(super) conversation_id: Option<String>,
+    /// main-app accepted the token: this stream's events may be reported (seq from 0).
+    pub(super) trusted: bool,
 }
 
 async fn poll_setup(setup: &mut Option<BoxFuture<'static, SetupOutcome>>) -> SetupOutcome {
@@ -124,7 +133,9 @@ async fn poll_setup(setup: &mut Option<BoxFuture<'static, SetupOutcome>>) -> Set
     }
 }
 
-async fn next_agent(agent: &mut Option<AgentWs>) -> Option<Result<tungstenite::Message, tungstenite::Error>> {
+async fn next_agent(
+    agent: &mut Option<Box<AgentWs>>,
+) -> Option<Result<tungstenite::Message, tungstenite::Error>> {
     match agent {
         Some(ws) => ws.next().await,
         None => std::future::pending().await,
@@ -155,6 +166,9 @@ impl Bridge {
             settings,
             twilio,
             agent: None,
+            closed_agent: None,
+            out_twilio: Vec::new(),
+            out_agent: Vec::new(),
             setup: Some(setup),
             phase: Phase::Connecting,
             events,
@@ -172,6 +186,7 @@ impl Bridge {
             stats: Stats::default(),
             agent_error: None,
             conversation_id: None,
+            trusted: false,
         }
     }
 
@@ -179,6 +194,13 @@ impl Bridge {
     pub async fn run(mut self) {
         let ending = self.run_loop().await;
         self.finish(ending).await;
+    }
+
+    async fn step_writes(&mut self) -> Option<Ending> {
+        if self.out_twilio.is_empty() && self.out_agent.is_empty() && self.closed_agent.is_none() {
+            return None;
+        }
+        self.write_out().await
     }
 
     async fn run_loop(&mut self) -> Ending {
@@ -195,16 +217,17 @@ impl Bridge {
                 _ = self.hard_stop.cancelled() => {
                     Some(Ending::new(EndReason::Shutdown, Some("drain deadline passed".to_owned())))
                 }
-                _ = &mut sleep => self.on_timer().await,
+                _ = &mut sleep => self.on_timer(),
                 outcome = poll_setup(&mut self.setup) => {
                     self.setup = None;
                     self.on_setup(outcome)
                 }
-                msg = self.twilio.recv() => self.on_twilio(msg).await,
-                msg = next_agent(&mut self.agent) => self.on_agent(msg).await,
+                msg = self.twilio.recv() => self.on_twilio(msg),
+                msg = next_agent(&mut self.agent) => self.on_agent(msg),
                 _ = std::future::ready(()), if dirty => self.flush().await,
             };
-            if let Some(ending) = step {
+            let written = self.step_writes().await;
+            if let Some(ending) = step.or(written) {
                 return ending;
             }
         }
@@ -237,7 +260,7 @@ impl Bridge {
         at
     }
 
-    async fn on_timer(&mut self) -> Option<Ending> {
+    fn on_timer(&mut self) -> Option<Ending> {
         let now = Instant::now();
         let limits = &self.settings.limits;
         if now >= self.max_duration_at {
@@ -267,7 +290,7 @@ impl Bridge {
             && now >= self.last_agent_audio_at + MARK_IDLE
             && let Some(mark) = self.playback.make_mark()
         {
-            return self.send_twilio(super::wire::twilio_mark(&self.stream_sid, &mark)).await;
+            self.push_twilio(super::wire::twilio_mark(&self.stream_sid, &mark));
         }
         None
     }
@@ -275,11 +298,12 @@ impl Bridge {
     fn on_setup(&mut self, outcome: SetupOutcome) -> Option<Ending> {
         match outcome {
             SetupOutcome::Ready { ctx, ws } => {
+                self.trusted = true;
                 self.emit_stream_started();
                 if let Some(secs) = ctx.max_duration_secs.filter(|&s| s > 0) {
                     self.max_duration_at = self.max_duration_at.min(self.started + Duration::from_secs(secs));
                 }
-                self.agent = Some(*ws);
+                self.agent = Some(ws);
                 self.last_agent_at = Instant::now();
                 self.phase = Phase::AwaitingMetadata {
                     deadline: Instant::now() + self.settings.limits.metadata_timeout,
@@ -299,6 +323,7 @@ impl Bridge {
             SetupOutcome::AgentFailed { ctx, code, detail } => {
                 tracing::error!(code, %detail, "agent unreachable");
                 drop(ctx);
+                self.trusted = true;
                 self.emit_stream_started();
                 self.report_error(code, &detail);
                 Some(Ending::new(EndReason::AgentUnavailable, Some(code.to_owned())))
@@ -322,33 +347,59 @@ impl Bridge {
         self.events.emit(MediaEventKind::Error { code: code.to_owned(), message: message.to_owned() });
     }
 
-    /// Queues a text frame to Twilio; a failed or stuck write means the caller is gone.
-    pub(super) async fn send_twilio(&mut self, text: String) -> Option<Ending> {
-        let write = self.twilio.feed(ws::Message::Text(text.into()));
-        match timeout(self.settings.limits.write_timeout, write).await {
-            Ok(Ok(())) => {
-                self.twilio_dirty = true;
-                None
-            }
-            _ => Some(self.twilio_lost()),
+    /// Queues a text frame to Twilio (written by the loop right after the handler).
+    pub(super) fn push_twilio(&mut self, text: String) {
+        self.out_twilio.push(text);
+    }
+
+    /// Queues a text frame to the agent, if there is one.
+    pub(super) fn push_agent(&mut self, text: String) {
+        if self.agent.is_some() {
+            self.out_agent.push(text);
         }
     }
 
-    /// Queues a text frame to the agent; a failed or stuck write is an agent failure.
-    pub(super) async fn send_agent(&mut self, text: String) -> Option<Ending> {
-        let agent = self.agent.as_mut()?;
-        let write = agent.feed(tungstenite::Message::Text(text.into()));
-        match timeout(self.settings.limits.write_timeout, write).await {
-            Ok(Ok(())) => {
-                self.agent_dirty = true;
-                None
+    /// Writes the outboxes (`feed`: into the socket buffers) under the write deadline; a failed
+    /// or stuck Twilio write means the caller is gone, a failed agent write is an agent failure.
+    pub(super) async fn write_out(&mut self) -> Option<Ending> {
+        let limit = self.settings.limits.write_timeout;
+        if let Some(mut closed) = self.closed_agent.take() {
+            // Best effort: send the reply to the agent's close; the socket is done either way.
+            let _ = timeout(Duration::from_millis(200), closed.flush()).await;
+        }
+        let mut queue = std::mem::take(&mut self.out_twilio);
+        let mut failed = false;
+        for text in queue.drain(..) {
+            if failed {
+                continue;
             }
-            _ => {
-                self.agent = None;
-                self.report_error("agent_write_failed", "could not write to the agent socket");
-                Some(Ending::new(EndReason::AgentError, Some("agent_write_failed".to_owned())))
+            let write = self.twilio.feed(ws::Message::Text(text.into()));
+            failed = !matches!(timeout(limit, write).await, Ok(Ok(())));
+            self.twilio_dirty = true;
+        }
+        self.out_twilio = queue;
+        if failed {
+            return Some(self.twilio_lost());
+        }
+        let mut queue = std::mem::take(&mut self.out_agent);
+        if let Some(agent) = self.agent.as_mut() {
+            for text in queue.drain(..) {
+                if failed {
+                    continue;
+                }
+                let write = agent.feed(tungstenite::Message::Text(text.into()));
+                failed = !matches!(timeout(limit, write).await, Ok(Ok(())));
+                self.agent_dirty = true;
             }
         }
+        queue.clear();
+        self.out_agent = queue;
+        if failed {
+            self.agent = None;
+            self.report_error("agent_write_failed", "could not write to the agent socket");
+            return Some(Ending::new(EndReason::AgentError, Some("agent_write_failed".to_owned())));
+        }
+        None
     }
 
     async fn flush(&mut self) -> Option<Ending> {

@@ -10,10 +10,7 @@ use super::bridge::{Bridge, Ending, Inbound, Phase};
 use super::wire;
 
 impl Bridge {
-    pub(super) async fn on_twilio(
-        &mut self,
-        msg: Option<Result<ws::Message, axum::Error>>,
-    ) -> Option<Ending> {
+    pub(super) fn on_twilio(&mut self, msg: Option<Result<ws::Message, axum::Error>>) -> Option<Ending> {
         let text = match msg {
             Some(Ok(ws::Message::Text(text))) => text,
             Some(Ok(ws::Message::Close(_))) | Some(Err(_)) | None => return Some(self.twilio_lost()),
@@ -28,21 +25,21 @@ impl Bridge {
             }
         };
         match message {
-            FromTwilio::Media { media, .. } => self.on_caller_audio(media.payload).await,
+            FromTwilio::Media { media, .. } => self.on_caller_audio(media.payload),
             FromTwilio::Mark { mark, .. } => self.on_mark_echo(&mark.name),
             FromTwilio::Stop { .. } => Some(self.caller_gone()),
-            FromTwilio::Dtmf { dtmf, .. } => self.on_dtmf(&dtmf.digit).await,
+            FromTwilio::Dtmf { dtmf, .. } => self.on_dtmf(&dtmf.digit),
             FromTwilio::Start { .. } | FromTwilio::Connected { .. } => None,
         }
     }
 
-    async fn on_caller_audio(&mut self, payload: String) -> Option<Ending> {
+    fn on_caller_audio(&mut self, payload: String) -> Option<Ending> {
         let now = Instant::now();
         self.stats.frames_in += 1;
         self.last_media_at = now;
         self.turn.frame(&payload, now);
         match self.phase {
-            Phase::Live => self.forward_caller_audio(&payload).await,
+            Phase::Live => self.forward_caller_audio(&payload),
             Phase::Connecting | Phase::AwaitingMetadata { .. } => {
                 let samples = wire::base64_decoded_len(&payload);
                 self.early.push(payload, samples);
@@ -53,7 +50,7 @@ impl Bridge {
     }
 
     /// Sends one Twilio payload to the agent in the agent's input format.
-    pub(super) async fn forward_caller_audio(&mut self, payload: &str) -> Option<Ending> {
+    pub(super) fn forward_caller_audio(&mut self, payload: &str) -> Option<Ending> {
         let text = match &mut self.inbound {
             Inbound::Passthrough => wire::user_audio_chunk(payload),
             Inbound::Pcm(codec) => match codec.convert(payload) {
@@ -64,7 +61,8 @@ impl Bridge {
                 }
             },
         };
-        self.send_agent(text).await
+        self.push_agent(text);
+        None
     }
 
     fn on_mark_echo(&mut self, name: &str) -> Option<Ending> {
@@ -78,16 +76,16 @@ impl Bridge {
         None
     }
 
-    async fn on_dtmf(&mut self, digit: &str) -> Option<Ending> {
+    fn on_dtmf(&mut self, digit: &str) -> Option<Ending> {
         if self.phase != Phase::Live {
             return None;
         }
         let update = common::elevenlabs::ToAgent::ContextualUpdate {
             text: format!("The caller pressed the {digit} key."),
         };
-        match serde_json::to_string(&update) {
-            Ok(text) => self.send_agent(text).await,
-            Err(_) => None,
+        if let Ok(text) = serde_json::to_string(&update) {
+            self.push_agent(text);
         }
+        None
     }
 }
