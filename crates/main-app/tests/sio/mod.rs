@@ -26,8 +26,13 @@ pub struct SioClient {
     pending: std::collections::VecDeque<Msg>,
 }
 
+/// `tests/socketio` of the workspace (found from whichever crate's tests include this file).
 fn client_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/socketio")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("tests/socketio"))
+        .find(|dir| dir.join("client.mjs").exists())
+        .expect("tests/socketio/client.mjs in the workspace")
 }
 
 /// Installs the client's npm dependencies once per test binary (from the lock file).
