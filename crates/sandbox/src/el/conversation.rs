@@ -14,7 +14,6 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use chrono::Utc;
-use common::elevenlabs::InitiationData;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -143,7 +142,6 @@ pub(crate) fn finish(
     state: &AppState,
     entry: &Arc<ConversationEntry>,
     scenario: &Arc<Scenario>,
-    _init: &InitiationData,
     ended: Ended,
 ) {
     let final_status = if ended.failed { "failed" } else { "done" };

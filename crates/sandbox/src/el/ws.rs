@@ -12,6 +12,7 @@ use super::conversation;
 use super::error::ElError;
 use super::overrides;
 use super::record::{AgentError, ConversationRecord};
+use super::registry::ConversationEntry;
 use crate::scenario::{AgentFault, Scenario};
 use crate::script::render;
 use crate::state::AppState;
@@ -136,40 +137,67 @@ async fn read_initiation(socket: &mut WebSocket) -> Result<Option<Value>, Option
     }
 }
 
-async fn session(state: AppState, mut socket: WebSocket) {
-    let entry = state.conversations.insert(new_record(&state), state.changes.clone());
-    let id = entry.read(|r| r.conversation_id.clone());
-    let close = |code: u16, by: &str, error: Option<AgentError>| {
-        entry.update(|r| {
-            r.close_code = Some(code);
-            r.closed_by = Some(by.to_owned());
-            r.error = error;
-            r.status = "failed".into();
-            r.ended_at = Some(Utc::now());
-        });
-    };
-    let raw = match read_initiation(&mut socket).await {
+/// Records how a conversation that never started properly ended.
+fn closed_early(entry: &ConversationEntry, code: u16, by: &str, error: Option<AgentError>) {
+    entry.update(|r| {
+        r.close_code = Some(code);
+        r.closed_by = Some(by.to_owned());
+        r.error = error;
+        r.status = "failed".into();
+        r.ended_at = Some(Utc::now());
+    });
+}
+
+/// Refuses with an `error` event and close, and records it.
+async fn refuse_and_record(
+    socket: &mut WebSocket,
+    entry: &ConversationEntry,
+    code: u16,
+    error_type: &str,
+    msg: &str,
+) {
+    refuse(socket, code, error_type, msg).await;
+    let error = AgentError { code, error_type: error_type.to_owned(), message: msg.to_owned() };
+    closed_early(entry, code, "agent", Some(error));
+}
+
+/// Reads and validates the initiation message; `None` when the conversation ended there.
+async fn initiate(
+    state: &AppState,
+    socket: &mut WebSocket,
+    entry: &ConversationEntry,
+) -> Option<(Option<Value>, InitiationData)> {
+    let raw = match read_initiation(socket).await {
         Ok(raw) => raw,
-        Err(None) => return close(1006, "client", None),
+        Err(None) => {
+            closed_early(entry, 1006, "client", None);
+            return None;
+        }
         Err(Some(msg)) => {
-            refuse(&mut socket, 1008, "invalid_message", msg).await;
-            let error = AgentError { code: 1008, error_type: "invalid_message".into(), message: msg.into() };
-            return close(1008, "agent", Some(error));
+            refuse_and_record(socket, entry, 1008, "invalid_message", msg).await;
+            return None;
         }
     };
-    let data = match raw.as_ref().map(|r| overrides::validate(r, &state.config.elevenlabs.allowed_overrides))
-    {
-        None => InitiationData::default(),
-        Some(Ok(data)) => data,
+    entry.update(|r| r.initiation = raw.clone());
+    match raw.as_ref().map(|r| overrides::validate(r, &state.config.elevenlabs.allowed_overrides)) {
+        None => Some((None, InitiationData::default())),
+        Some(Ok(data)) => Some((raw, data)),
         Some(Err(refusal)) => {
-            entry.update(|r| r.initiation = raw.clone());
-            refuse(&mut socket, 1008, refusal.error_type, &refusal.message).await;
-            let error =
-                AgentError { code: 1008, error_type: refusal.error_type.into(), message: refusal.message };
-            return close(1008, "agent", Some(error));
+            refuse_and_record(socket, entry, 1008, refusal.error_type, &refusal.message).await;
+            None
         }
-    };
-    let (call, scenario, number) = resolve(&state, &data.dynamic_variables);
+    }
+}
+
+/// Attaches the conversation to its call and scenario; returns the scenario and first message.
+fn attach(
+    state: &AppState,
+    entry: &ConversationEntry,
+    raw: Option<&Value>,
+    data: &InitiationData,
+) -> (Arc<Scenario>, String) {
+    let id = entry.read(|r| r.conversation_id.clone());
+    let (call, scenario, number) = resolve(state, &data.dynamic_variables);
     let agent_override = data.conversation_config_override.as_ref().and_then(|o| o.agent.as_ref());
     let first_template = agent_override
         .and_then(|a| a.first_message.clone())
@@ -180,35 +208,36 @@ async fn session(state: AppState, mut socket: WebSocket) {
         c.update(|r| r.conversation_ids.push(id.clone()));
     }
     entry.update(|r| {
-        r.initiation = raw.clone();
         r.dynamic_variables = data.dynamic_variables.clone();
-        r.overrides = raw.as_ref().and_then(|v| v.get("conversation_config_override").cloned());
+        r.overrides = raw.and_then(|v| v.get("conversation_config_override").cloned());
         r.scenario = scenario.name.clone();
         r.call_sid = call_sid;
         r.phone_number = number;
         r.first_message = Some(first_message.clone());
     });
     tracing::info!(conversation_id = %id, scenario = %scenario.name, "agent conversation started");
+    (scenario, first_message)
+}
+
+async fn session(state: AppState, mut socket: WebSocket) {
+    let entry = state.conversations.insert(new_record(&state), state.changes.clone());
+    let Some((raw, data)) = initiate(&state, &mut socket, &entry).await else { return };
+    let (scenario, first_message) = attach(&state, &entry, raw.as_ref(), &data);
     if let Some(AgentFault::AtConnect { code }) = scenario.agent.fault {
-        refuse(&mut socket, code, "unknown_websocket_crash", "Failed to start the conversation").await;
-        let error = AgentError {
-            code,
-            error_type: "unknown_websocket_crash".into(),
-            message: "Failed to start the conversation".into(),
-        };
-        return close(code, "agent", Some(error));
+        let msg = "Failed to start the conversation";
+        return refuse_and_record(&mut socket, &entry, code, "unknown_websocket_crash", msg).await;
     }
     let el = &state.config.elevenlabs;
     let metadata = FromAgent::ConversationInitiationMetadata {
         conversation_initiation_metadata_event: InitiationMetadata {
-            conversation_id: id.clone(),
+            conversation_id: entry.read(|r| r.conversation_id.clone()),
             agent_output_audio_format: el.output_format.name(),
             user_input_audio_format: el.input_format.name(),
         },
     };
     let Ok(text) = serde_json::to_string(&metadata) else { return };
     if socket.send(Message::text(text)).await.is_err() {
-        return close(1006, "client", None);
+        return closed_early(&entry, 1006, "client", None);
     }
     let session = AgentSession {
         state: state.clone(),
@@ -220,5 +249,5 @@ async fn session(state: AppState, mut socket: WebSocket) {
         first_message,
     };
     let ended = agent::run(session).await;
-    conversation::finish(&state, &entry, &scenario, &data, ended);
+    conversation::finish(&state, &entry, &scenario, ended);
 }

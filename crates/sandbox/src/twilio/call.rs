@@ -116,13 +116,40 @@ pub(crate) fn create(
     }
     let scenario = state.config.scenarios.lookup(req.to.as_str());
     let sid = common::ids::CallSid::random().to_string();
+    let record = new_record(&sid, account, &req, &scenario.name);
+    let (control_tx, control_rx) = mpsc::channel(8);
+    let entry = Arc::new(CallEntry::new(record.clone(), control_tx, state.changes.clone()));
+    state.calls.insert(sid.clone(), entry.clone());
+    let callbacks = callbacks::spawn_worker(state.clone(), entry.clone(), account.auth_token.clone());
+    tracing::info!(call_sid = %sid, to = %req.to.masked(), scenario = %scenario.name, "call created");
+    let ctx = CallCtx {
+        state: state.clone(),
+        entry,
+        twiml: req.twiml.clone(),
+        req,
+        scenario,
+        sid,
+        account_sid: account.sid.to_string(),
+        token: account.auth_token.clone(),
+        callbacks,
+        answered_at: None,
+        sync_answered_by: None,
+        pending_ack: None,
+        seq: 0,
+    };
+    tokio::spawn(run(ctx, control_rx, guard));
+    Ok(record)
+}
+
+/// The record of a call just created (`queued`).
+fn new_record(sid: &str, account: &TwilioAccount, req: &CreateCall, scenario: &str) -> CallRecord {
     let now = Utc::now();
-    let record = CallRecord {
-        sid: sid.clone(),
+    CallRecord {
+        sid: sid.to_owned(),
         account_sid: account.sid.to_string(),
         to: req.to.to_string(),
         from: req.from.to_string(),
-        scenario: scenario.name.clone(),
+        scenario: scenario.to_owned(),
         request: CallRequest {
             url: match &req.twiml {
                 TwimlSource::Url(h) => Some(h.url.clone()),
@@ -157,29 +184,7 @@ pub(crate) fn create(
         start_time: None,
         end_time: None,
         duration_secs: None,
-    };
-    let (control_tx, control_rx) = mpsc::channel(8);
-    let entry = Arc::new(CallEntry::new(record.clone(), control_tx, state.changes.clone()));
-    state.calls.insert(sid.clone(), entry.clone());
-    let callbacks = callbacks::spawn_worker(state.clone(), entry.clone(), account.auth_token.clone());
-    tracing::info!(call_sid = %sid, to = %req.to.masked(), scenario = %scenario.name, "call created");
-    let ctx = CallCtx {
-        state: state.clone(),
-        entry,
-        twiml: req.twiml.clone(),
-        req,
-        scenario,
-        sid,
-        account_sid: account.sid.to_string(),
-        token: account.auth_token.clone(),
-        callbacks,
-        answered_at: None,
-        sync_answered_by: None,
-        pending_ack: None,
-        seq: 0,
-    };
-    tokio::spawn(run(ctx, control_rx, guard));
-    Ok(record)
+    }
 }
 
 /// The call's actor.

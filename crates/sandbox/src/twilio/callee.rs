@@ -206,6 +206,19 @@ impl Callee {
             {
                 self.hang_up(events);
             }
+            Phase::Greeting | Phase::Beep | Phase::Recording { .. } | Phase::Fax => self.step_machine(events),
+            Phase::Silent if quiet_for > self.human.patience_ms && t > self.human.patience_ms => {
+                self.hang_up(events);
+            }
+            _ => {}
+        }
+    }
+
+    /// Voicemail box and fax machine.
+    fn step_machine(&mut self, events: &mut Vec<CalleeEvent>) {
+        let t = self.t_ms;
+        let quiet_for = t.saturating_sub(self.last_heard_ms);
+        match self.phase.clone() {
             Phase::Greeting if self.out.is_empty() => {
                 if self.voicemail.beep {
                     self.out.extend(synth::tone(1000.0, 500, 8000, 9000.0));
@@ -231,16 +244,8 @@ impl Callee {
                     self.hang_up(events);
                 }
             }
-            Phase::Fax => {
-                if t > FAX_GIVE_UP_MS {
-                    self.hang_up(events);
-                } else if t.is_multiple_of(3500) {
-                    self.out.extend(synth::tone(1100.0, 500, 8000, 9000.0));
-                }
-            }
-            Phase::Silent if quiet_for > self.human.patience_ms && t > self.human.patience_ms => {
-                self.hang_up(events);
-            }
+            Phase::Fax if t > FAX_GIVE_UP_MS => self.hang_up(events),
+            Phase::Fax if t.is_multiple_of(3500) => self.out.extend(synth::tone(1100.0, 500, 8000, 9000.0)),
             _ => {}
         }
     }

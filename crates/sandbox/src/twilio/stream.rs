@@ -65,6 +65,27 @@ fn strip_query(url: &str) -> String {
     url[..end].to_owned()
 }
 
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the WebSocket with `X-Twilio-Signature` over `url`; on failure the Twilio error code
+/// (31922 not ws/wss, 31923 malformed, 31901 timeout, 31920 handshake refused, 31910 TLS,
+/// 31902 connection failed).
+async fn connect(url: &str, token: &str) -> Result<Socket, u32> {
+    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+        return Err(31922);
+    }
+    let mut request = url.into_client_request().map_err(|_| 31923u32)?;
+    let signature = common::signature::twilio_signature(token, url, &[]);
+    request.headers_mut().insert("X-Twilio-Signature", signature.parse().map_err(|_| 31923u32)?);
+    match tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(request)).await {
+        Err(_) => Err(31901),
+        Ok(Err(WsError::Http(_))) => Err(31920),
+        Ok(Err(WsError::Tls(_))) => Err(31910),
+        Ok(Err(_)) => Err(31902),
+        Ok(Ok((socket, _))) => Ok(socket),
+    }
+}
+
 /// Connects the stream of `spec`; on failure returns the Twilio error code (recorded too).
 pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn, u32> {
     let url = strip_query(&spec.url);
@@ -80,30 +101,15 @@ pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn,
         r.streams.push(stats.clone());
         r.streams.len() - 1
     });
-    let fail = |code: u32| {
-        ctx.entry.update(|r| {
-            r.streams[index].error_code = Some(code);
-            r.streams[index].ended_by = Some("connect_failed".to_owned());
-        });
-        code
-    };
-    if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-        return Err(fail(31922));
-    }
-    let mut request = url.as_str().into_client_request().map_err(|_| fail(31923))?;
-    let signature = common::signature::twilio_signature(ctx.token.expose_secret(), &url, &[]);
-    request.headers_mut().insert("X-Twilio-Signature", signature.parse().map_err(|_| fail(31923))?);
-    let socket = match tokio::time::timeout(
-        Duration::from_secs(10),
-        tokio_tungstenite::connect_async(request),
-    )
-    .await
-    {
-        Err(_) => return Err(fail(31901)),
-        Ok(Err(WsError::Http(_))) => return Err(fail(31920)),
-        Ok(Err(WsError::Tls(_))) => return Err(fail(31910)),
-        Ok(Err(_)) => return Err(fail(31902)),
-        Ok(Ok((socket, _))) => socket,
+    let socket = match connect(&url, ctx.token.expose_secret()).await {
+        Ok(socket) => socket,
+        Err(code) => {
+            ctx.entry.update(|r| {
+                r.streams[index].error_code = Some(code);
+                r.streams[index].ended_by = Some("connect_failed".to_owned());
+            });
+            return Err(code);
+        }
     };
     let (sink, source) = socket.split();
     let (out, out_rx) = mpsc::channel(OUT_QUEUE);
