@@ -87,6 +87,8 @@ describe("a call", () => {
     assert.ok(played.duration > 0, `the recording has a duration (${played.duration})`);
     assert.ok(Math.abs(played.at - played.duration / 2) < 1, `the player can seek (${played.at} of ${played.duration})`);
     await page.getByRole("log", { name: "Transcript" }).waitFor();
+    // The agent platform's analysis follows the call; the page picks it up by itself.
+    await page.getByTestId("analysis").waitFor({ timeout: env.callTimeoutMs });
     await shoot(page, "e2e-call-detail");
     assert.ok(sockets.length <= 1, `one Socket.IO WebSocket per tab, saw ${sockets.length}`);
     assert.deepEqual(errors, []);

@@ -8,7 +8,7 @@
 
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { Suspense, useState } from "react";
+import { Suspense, useEffect, useState } from "react";
 import { callDurationSecs } from "@/components/calls-table";
 import { RecordingPlayer } from "@/components/recording-player";
 import { Timeline } from "@/components/timeline";
@@ -17,9 +17,13 @@ import { Badge, Banner, buttonClass, Card, Empty, ErrorState, Fact, Loading, Out
 import { api } from "@/lib/api";
 import { answeredByLabel, formatDateTime, formatDuration, humanize, partyLabel } from "@/lib/format";
 import { isTerminal, mergeTranscripts, transcriptFromEvents } from "@/lib/live-state";
-import { useCallLive } from "@/lib/socket";
+import { useCallLive, useNow } from "@/lib/socket";
 import type { Call, CallAnalysis, CallEvent, CallTranscript, Paged, Recording, TranscriptLine } from "@/lib/types";
 import { type ApiState, useApi } from "@/lib/use-api";
+
+/** How often, and for how long after the end, post-call data is looked for. */
+const POST_CALL_POLL_MS = 5_000;
+const POST_CALL_WAIT_MS = 10 * 60_000;
 
 export default function CallDetailPage() {
   return (
@@ -58,6 +62,27 @@ function CallView({ id }: { id: string }) {
   const transcript = useApi(`transcript:${gen}`, (s) => api.callTranscript(id, s));
   const recordings = useApi(`recordings:${gen}`, (s) => api.callRecordings(id, s));
   const reloadedCall = useApi(endedLive ? `call-final:${id}` : null, (s) => api.getCall(id, s));
+
+  // After the end, the recording and the agent platform's analysis arrive within minutes: look
+  // again every few seconds until both are here (or it is clearly too late).
+  const now = useNow(POST_CALL_POLL_MS);
+  const c0 = reloadedCall.data ?? call.data;
+  const endedAt = c0?.endedAt ? Date.parse(c0.endedAt) : NaN;
+  const waitingForPostCall =
+    c0 !== undefined &&
+    (isTerminal(c0.status) || endedLive) &&
+    !(now - endedAt > POST_CALL_WAIT_MS) &&
+    (transcript.data?.postCall == null || recordings.data?.items.some((r) => r.status === "in-progress") || recordings.data?.items.length === 0);
+  const { reload: reloadTranscript } = transcript;
+  const { reload: reloadRecordings } = recordings;
+  useEffect(() => {
+    if (!waitingForPostCall) return;
+    const t = setInterval(() => {
+      reloadTranscript();
+      reloadRecordings();
+    }, POST_CALL_POLL_MS);
+    return () => clearInterval(t);
+  }, [waitingForPostCall, reloadTranscript, reloadRecordings]);
 
   if (call.error) {
     return (
@@ -214,7 +239,9 @@ function AnalysisCard({ transcript, ended }: { transcript: ApiState<CallTranscri
       ) : !analysis ? (
         <Empty title="No analysis yet">{ended ? "The agent platform has not sent its analysis of this call." : "The analysis arrives after the call."}</Empty>
       ) : (
-        <AnalysisView analysis={analysis} meta={meta} />
+        <div data-testid="analysis">
+          <AnalysisView analysis={analysis} meta={meta} />
+        </div>
       )}
     </Card>
   );
