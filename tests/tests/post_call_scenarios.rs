@@ -73,6 +73,18 @@ async fn a_conversation_streams_live_lines_ends_held_and_its_recording_streams_w
     assert_eq!(whole.status(), reqwest::StatusCode::OK);
     assert!(whole.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert_eq!(whole.bytes().await.unwrap().len(), wav.len());
+    // Without ?format the default (mp3) is tried first; the sandbox only has WAV, which is served.
+    let default =
+        stack.api(reqwest::Method::GET, &format!("/api/recordings/{sid}/audio")).send().await.unwrap();
+    assert_eq!(default.status(), reqwest::StatusCode::OK);
+    assert_eq!(default.headers()["content-type"], "audio/wav");
+    assert_eq!(default.bytes().await.unwrap().len(), wav.len());
+    let mp3 = stack
+        .api(reqwest::Method::GET, &format!("/api/recordings/{sid}/audio?format=mp3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mp3.status(), reqwest::StatusCode::NOT_FOUND, "an explicit format is not replaced");
     let anonymous = stack.http.get(format!("{}{audio}", stack.main)).send().await.unwrap();
     assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
 
@@ -156,4 +168,67 @@ async fn with_the_hang_up_policy_a_machine_is_hung_up_without_a_message() {
     assert_eq!(call.outcome, Some(Outcome::Voicemail));
     let tb = call.terminated_by.expect("terminatedBy");
     assert_eq!((tb.party, tb.reason.as_str()), (Party::System, "answering_machine"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_post_call_webhooks_are_recovered_from_elevenlabs_on_demand_and_in_bulk() {
+    let stack = Stack::start_with(&[("POST_CALL_WAIT_SECS", "2")], false).await;
+    let one = stack.place(json!({ "to": NORMAL, "name": "Ann" })).await;
+    let two = stack.place(json!({ "to": AGENT_ENDS, "name": "Bo" })).await;
+    let (one, two) = (one["id"].as_str().unwrap().to_owned(), two["id"].as_str().unwrap().to_owned());
+    // Finalized without post-call data once the wait elapsed.
+    for id in [&one, &two] {
+        stack.finalized(id).await;
+        let t: Value = stack
+            .api(reqwest::Method::GET, &format!("/api/calls/{id}/transcript"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(t["postCall"], Value::Null, "no webhook was sent");
+    }
+
+    let recovered = stack
+        .api(reqwest::Method::POST, &format!("/api/calls/{one}/transcript/recover"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(recovered.status(), reqwest::StatusCode::OK);
+    let recovered: Value = recovered.json().await.unwrap();
+    assert_eq!(recovered["postCall"]["source"], "recovered");
+    assert!(!recovered["postCall"]["turns"].as_array().unwrap().is_empty());
+
+    let bulk = stack
+        .api(reqwest::Method::POST, "/api/transcripts/recover")
+        .json(&json!({ "limit": 10 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bulk.status(), reqwest::StatusCode::OK);
+    let bulk: Value = bulk.json().await.unwrap();
+    assert_eq!(
+        bulk,
+        json!({ "attempted": 1, "recovered": 1, "failed": [] }),
+        "only the call still missing it"
+    );
+    let t: Value = stack
+        .api(reqwest::Method::GET, &format!("/api/calls/{two}/transcript"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t["postCall"]["source"], "recovered");
+    let again: Value = stack
+        .api(reqwest::Method::POST, "/api/transcripts/recover")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["attempted"], 0);
 }

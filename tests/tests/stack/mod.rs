@@ -31,6 +31,12 @@ fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
 impl Stack {
     /// Starts the three servers; `main_overrides` are extra main-app settings.
     pub async fn start(main_overrides: &[(&str, &str)]) -> Self {
+        Self::start_with(main_overrides, true).await
+    }
+
+    /// Like [`Stack::start`]; without `webhook` the simulated ElevenLabs sends no post-call
+    /// webhook (as when a delivery is lost).
+    pub async fn start_with(main_overrides: &[(&str, &str)], webhook: bool) -> Self {
         main_app::install_crypto_provider();
         let (sb_l, mp_l, main_l) = (bind().await, bind().await, bind().await);
         let sandbox_base = format!("http://{}", sb_l.local_addr().unwrap());
@@ -38,7 +44,7 @@ impl Stack {
         let main = format!("http://{}", main_l.local_addr().unwrap());
 
         let mut config = SandboxConfig::default();
-        config.elevenlabs.webhook_url = Some(format!("{main}/webhooks/elevenlabs"));
+        config.elevenlabs.webhook_url = webhook.then(|| format!("{main}/webhooks/elevenlabs"));
         // Ringing and AMD four times faster; audio stays real time.
         config.speed = 4.0;
         let sandbox = Sandbox::start(sb_l, config).await.unwrap();

@@ -86,7 +86,9 @@ fn twilio_error(e: TwilioError) -> ApiError {
 
 /// `GET /api/recordings/{sid}/audio`: streams the audio from Twilio. A `Range` header is passed
 /// to Twilio and its `206`, `Content-Range` and `Content-Length` come back, so `<audio>` can
-/// seek. `?download=1` makes it an attachment. Nothing is cached.
+/// seek. `?download=1` makes it an attachment; `?format=mp3|wav` picks the format (default
+/// `RECORDING_FORMAT`, falling back to the other one when Twilio has not got it). Nothing is
+/// cached.
 pub async fn audio(
     State(state): State<AppState>,
     Path(sid): Path<String>,
@@ -101,18 +103,25 @@ pub async fn audio(
             "the recording is not completed",
         ));
     }
-    let format = q.format.unwrap_or_else(|| state.settings.post_call.recording_format.clone());
-    let content_type = match format.as_str() {
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        _ => return Err(ApiError::invalid("format", "format must be mp3 or wav")),
-    };
+    let explicit = q.format.is_some();
+    let mut format = q.format.unwrap_or_else(|| state.settings.post_call.recording_format.clone());
+    if !matches!(format.as_str(), "mp3" | "wav") {
+        return Err(ApiError::invalid("format", "format must be mp3 or wav"));
+    }
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .filter(|r| r.starts_with("bytes=") && r.len() < 200);
-    let upstream =
-        state.twilio.recording_media(&recording.sid, &format, range).await.map_err(twilio_error)?;
+    let upstream = match state.twilio.recording_media(&recording.sid, &format, range).await {
+        // The configured format is not available (the sandbox, for one, only has WAV): serve
+        // the other one rather than nothing, unless the client asked for this format.
+        Err(TwilioError::Api { status: 404, .. }) if !explicit => {
+            format = if format == "mp3" { "wav".into() } else { "mp3".into() };
+            state.twilio.recording_media(&recording.sid, &format, range).await.map_err(twilio_error)?
+        }
+        other => other.map_err(twilio_error)?,
+    };
+    let content_type = if format == "mp3" { "audio/mpeg" } else { "audio/wav" };
     let status = if upstream.status() == reqwest::StatusCode::PARTIAL_CONTENT {
         StatusCode::PARTIAL_CONTENT
     } else {
