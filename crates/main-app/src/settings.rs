@@ -397,12 +397,9 @@ mod tests {
     fn secrets_never_appear_in_debug_output() {
         let s = Settings::from_vars(&minimal()).expect("valid");
         let debug = format!("{s:?}");
-        for secret in [
-            "tok-secret-value",
-            "xi-secret-value",
-            "stream-secret-stream-secret",
-            "key-0123456789abcdef",
-        ] {
+        for secret in
+            ["tok-secret-value", "xi-secret-value", "stream-secret-stream-secret", "key-0123456789abcdef"]
+        {
             assert!(!debug.contains(secret), "secret leaked in Debug: {secret}");
         }
     }
