@@ -20,6 +20,8 @@ pub struct Script {
     pub turns: Vec<Turn>,
     /// What the agent says when the callee speaks after the script ran out.
     pub fallback_reply: String,
+    /// What the agent says after a voicemail greeting.
+    pub voicemail_message: String,
     /// `analysis.transcript_summary` when the script was completed.
     pub summary: String,
     /// `analysis.call_summary_title`.
@@ -53,6 +55,7 @@ impl Default for Script {
                 },
             ],
             fallback_reply: "Thanks again for your time. Goodbye!".to_owned(),
+            voicemail_message: "Hi, it's Alex from Sunrise Energy. Please call us back. Goodbye!".to_owned(),
             summary: "The agent offered a lower electricity rate and the caller agreed to a callback \
                       tomorrow morning."
                 .to_owned(),

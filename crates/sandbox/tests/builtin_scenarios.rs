@@ -24,6 +24,8 @@ async fn conversation_scenarios_end_the_way_the_table_says() {
         builtin::AGENT_ENDS,
         builtin::AGENT_FAIL_CONNECT,
         builtin::AGENT_FAIL_MIDCALL,
+        builtin::VOICEMAIL,
+        builtin::FAX,
     ];
     let mut sids = Vec::new();
     for n in numbers {
@@ -70,4 +72,18 @@ async fn conversation_scenarios_end_the_way_the_table_says() {
     assert_eq!(ended[5].end_reason, Some(EndReason::TwimlHangup), "agent fails mid-call");
     let midcall = conv(&sids[5]);
     assert_eq!((midcall.close_code, midcall.lines("user").len()), (Some(1002), 1));
+
+    assert_eq!(ended[6].end_reason, Some(EndReason::CalleeHangup), "voicemail hangs up after the message");
+    assert!(ended[6].voicemail_message_received, "the agent left a message after the beep");
+    let vm = conv(&sids[6]);
+    let greeting = sandbox::scenario::VoicemailBehaviour::default().greeting;
+    assert_eq!(
+        vm.lines("user"),
+        vec![greeting.as_str()],
+        "the greeting is transcribed once, the beep is not"
+    );
+    assert_eq!(vm.lines("agent").get(1), Some(&script.voicemail_message.as_str()), "{vm:#?}");
+
+    assert_eq!(ended[7].end_reason, Some(EndReason::CalleeHangup), "the fax gives up");
+    assert!(conv(&sids[7]).lines("user").is_empty(), "fax tones are not speech");
 }

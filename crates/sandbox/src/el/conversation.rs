@@ -8,7 +8,7 @@ use super::record::ConversationRecord;
 use super::registry::ConversationEntry;
 use super::signed_url::check_api_key;
 use super::webhook;
-use crate::scenario::Scenario;
+use crate::scenario::{CalleeKind, Scenario};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -28,6 +28,24 @@ fn user_lines(r: &ConversationRecord) -> usize {
 /// `analysis` from what happened against the script.
 pub(crate) fn analysis(r: &ConversationRecord, scenario: &Scenario) -> Value {
     let script = &scenario.script;
+    let machine = match scenario.callee {
+        CalleeKind::Voicemail => {
+            Some(("The call reached a voicemail box; the agent left a message.", "Voicemail"))
+        }
+        CalleeKind::Fax => Some(("The call reached a fax machine.", "Fax machine")),
+        CalleeKind::Human | CalleeKind::Silent => None,
+    };
+    if let Some((summary, title)) = machine {
+        return json!({
+            "evaluation_criteria_results": {
+                "goal_achieved": {"criteria_id": "goal_achieved", "result": "failure", "rationale": summary},
+            },
+            "data_collection_results": {},
+            "call_successful": "failure",
+            "transcript_summary": summary,
+            "call_summary_title": title,
+        });
+    }
     let said = user_lines(r);
     let completed = r.error.is_none() && said >= script.turns.len();
     let result = match (r.error.is_some(), said, completed) {

@@ -4,7 +4,7 @@ use super::{AUDIO_GAP, Agent, END_DELAY, Ended, RESPONSE_LATENCY, SHORT_UTTERANC
 use crate::audio::vad::VadEvent;
 use crate::el::record::{AgentError, TurnRecord};
 use crate::el::speech::Utterance;
-use crate::scenario::AgentFault;
+use crate::scenario::{AgentFault, CalleeKind};
 use axum::extract::ws::{CloseFrame, Message};
 use base64::Engine as _;
 use common::elevenlabs::{
@@ -65,27 +65,30 @@ impl Agent {
         self.keep_alive(now).await
     }
 
+    /// Sends the turn's `agent_response` (once) and adds it to the transcript.
+    async fn announce(&mut self, u: &Utterance) {
+        if self.announced {
+            return;
+        }
+        self.announced = true;
+        let turn = TurnRecord {
+            role: "agent".into(),
+            message: u.text.clone(),
+            original_message: None,
+            interrupted: false,
+            time_in_call_secs: self.secs(),
+            event_id: u.event_id,
+        };
+        self.s.entry.update(|r| r.transcript.push(turn));
+        let msg = FromAgent::AgentResponse {
+            agent_response_event: AgentResponseEvent { agent_response: u.text.clone(), event_id: u.event_id },
+        };
+        self.send(&msg).await;
+    }
+
     async fn stream_audio(&mut self, now: Instant) -> Option<Ended> {
         let mut u = self.speaking.take()?;
-        if !self.announced {
-            self.announced = true;
-            let turn = TurnRecord {
-                role: "agent".into(),
-                message: u.text.clone(),
-                original_message: None,
-                interrupted: false,
-                time_in_call_secs: self.secs(),
-                event_id: u.event_id,
-            };
-            self.s.entry.update(|r| r.transcript.push(turn));
-            let msg = FromAgent::AgentResponse {
-                agent_response_event: AgentResponseEvent {
-                    agent_response: u.text.clone(),
-                    event_id: u.event_id,
-                },
-            };
-            self.send(&msg).await;
-        }
+        self.announce(&u).await;
         let chunks = u.due(now);
         let n = chunks.len() as u64;
         for chunk in chunks {
@@ -150,6 +153,8 @@ impl Agent {
 
     async fn interrupt(&mut self) {
         let Some(u) = self.speaking.take() else { return };
+        // Speech before the turn's first tick still interrupts a turn that has begun.
+        self.announce(&u).await;
         let now = Instant::now();
         let said = u.said_by(now);
         self.playback_end = now;
@@ -171,10 +176,21 @@ impl Agent {
         });
     }
 
-    /// The caller finished an utterance (`text` given for typed input or "Hello?").
-    pub(super) async fn user_turn(&mut self, text: Option<String>) -> Option<Ended> {
-        let script = self.s.scenario.script.clone();
-        let (text, reply) = match text {
+    /// What the caller said and what the agent answers, for the scenario's kind of callee:
+    /// a voicemail greeting gets the voicemail message once; fax tones and beeps get nothing.
+    fn hear(&mut self, text: Option<String>) -> Option<(String, String)> {
+        let scenario = self.s.scenario.clone();
+        let script = &scenario.script;
+        match scenario.callee {
+            CalleeKind::Fax => return None,
+            CalleeKind::Voicemail if self.user_turns > 0 => return None,
+            CalleeKind::Voicemail => {
+                self.user_turns = 1;
+                return Some((scenario.voicemail.greeting.clone(), script.voicemail_message.clone()));
+            }
+            CalleeKind::Human | CalleeKind::Silent => {}
+        }
+        Some(match text {
             Some(t) if t == "Hello?" => (t, self.last_line.clone()),
             other => {
                 self.user_turns += 1;
@@ -184,7 +200,13 @@ impl Agent {
                 let reply = turn.map_or(script.fallback_reply.clone(), |t| t.agent.clone());
                 (text, reply)
             }
-        };
+        })
+    }
+
+    /// The caller finished an utterance (`text` given for typed input or "Hello?").
+    pub(super) async fn user_turn(&mut self, text: Option<String>) -> Option<Ended> {
+        let (text, reply) = self.hear(text)?;
+        let script_len = self.s.scenario.script.turns.len();
         let id = self.id();
         let turn = TurnRecord {
             role: "user".into(),
@@ -205,7 +227,7 @@ impl Agent {
             let (error_type, message) = fault_type(code);
             return Some(self.fail(code, error_type, message).await);
         }
-        if self.s.scenario.agent.end_call_after_script && self.user_turns >= script.turns.len() {
+        if self.s.scenario.agent.end_call_after_script && self.user_turns >= script_len {
             self.end_after_reply = true;
         }
         self.reply = Some((Instant::now() + RESPONSE_LATENCY, reply));
