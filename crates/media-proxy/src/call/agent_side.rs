@@ -28,6 +28,10 @@ impl Bridge {
     }
 
     fn on_agent_text(&mut self, text: &str) -> Option<Ending> {
+        // Fast path: audio, read in place.
+        if let Ok(wire::AgentView { kind: "audio", audio_event: Some(audio) }) = serde_json::from_str(text) {
+            return self.on_agent_audio(audio.audio_base_64, Some(audio.event_id));
+        }
         let message = match serde_json::from_str::<FromAgent>(text) {
             Ok(message) => message,
             Err(err) => {
@@ -41,9 +45,9 @@ impl Bridge {
                 self.on_metadata(m)
             }
             FromAgent::Audio { audio_event: Some(e), .. } => {
-                self.on_agent_audio(e.audio_base_64, Some(e.event_id))
+                self.on_agent_audio(&e.audio_base_64, Some(e.event_id))
             }
-            FromAgent::Audio { audio: Some(legacy), .. } => self.on_agent_audio(legacy.chunk, None),
+            FromAgent::Audio { audio: Some(legacy), .. } => self.on_agent_audio(&legacy.chunk, None),
             FromAgent::Audio { .. } => None,
             FromAgent::AgentResponse { agent_response_event: e } => {
                 self.on_agent_response(e.agent_response, e.event_id)
@@ -150,7 +154,7 @@ impl Bridge {
         None
     }
 
-    fn on_agent_audio(&mut self, audio: String, event_id: Option<u64>) -> Option<Ending> {
+    fn on_agent_audio(&mut self, audio: &str, event_id: Option<u64>) -> Option<Ending> {
         if self.phase != Phase::Live {
             self.stats.stale_dropped += 1;
             return None;
@@ -161,13 +165,14 @@ impl Bridge {
             self.stats.stale_dropped += 1;
             return None;
         }
+        let converted;
         let (payload, samples) = match &mut self.outbound {
-            Outbound::Passthrough => {
-                let samples = wire::base64_decoded_len(&audio);
-                (audio, samples)
-            }
-            Outbound::Pcm(codec) => match codec.convert(&audio) {
-                Ok(converted) => converted,
+            Outbound::Passthrough => (audio, wire::base64_decoded_len(audio)),
+            Outbound::Pcm(codec) => match codec.convert(audio) {
+                Ok((pcm, samples)) => {
+                    converted = pcm;
+                    (converted.as_str(), samples)
+                }
                 Err(_) => {
                     self.stats.unknown += 1;
                     return None;
@@ -183,7 +188,7 @@ impl Bridge {
             let at = self.call_us(now);
             self.playback.start_line(index, String::new(), at, event_id.unwrap_or(0));
         }
-        self.push_twilio(wire::twilio_media(&self.stream_sid, &payload));
+        self.push_twilio(wire::twilio_media(&self.stream_sid, payload));
         self.stats.frames_out += 1;
         self.last_agent_audio_at = now;
         let outcome = self.playback.audio(samples as u64, self.call_us(now));

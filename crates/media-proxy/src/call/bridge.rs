@@ -206,10 +206,15 @@ impl Bridge {
     async fn run_loop(&mut self) -> Ending {
         let sleep = tokio::time::sleep_until(self.next_deadline());
         tokio::pin!(sleep);
+        let mut fired = false;
         loop {
+            // Re-arm only when a deadline came nearer or the timer fired: deadlines mostly move
+            // later (every frame pushes inactivity and mark-idle back), and an early wake-up
+            // just finds nothing due.
             let deadline = self.next_deadline();
-            if sleep.deadline() != deadline {
+            if fired || deadline < sleep.deadline() {
                 sleep.as_mut().reset(deadline);
+                fired = false;
             }
             let dirty = self.twilio_dirty || self.agent_dirty;
             let step = tokio::select! {
@@ -217,7 +222,10 @@ impl Bridge {
                 _ = self.hard_stop.cancelled() => {
                     Some(Ending::new(EndReason::Shutdown, Some("drain deadline passed".to_owned())))
                 }
-                _ = &mut sleep => self.on_timer(),
+                _ = &mut sleep => {
+                    fired = true;
+                    self.on_timer()
+                }
                 outcome = poll_setup(&mut self.setup) => {
                     self.setup = None;
                     self.on_setup(outcome)

@@ -23,10 +23,12 @@ use crate::settings::Settings;
 pub type AgentWs = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Small socket buffers: audio messages are a few hundred bytes, and thousands of calls share
-/// one process.
-pub const READ_BUFFER_BYTES: usize = 4096;
-/// See [`READ_BUFFER_BYTES`]; writes are flushed explicitly at the end of each burst.
-pub const WRITE_BUFFER_BYTES: usize = 16 * 1024;
+/// one process (a larger message still arrives whole: the buffer grows for it).
+pub const READ_BUFFER_BYTES: usize = 2048;
+/// Queued writes beyond this go to the socket at once; the buffer's capacity stays at about twice
+/// this per socket (tungstenite never shrinks it), so it is kept small. Writes are flushed
+/// explicitly at the end of each burst anyway.
+pub const WRITE_BUFFER_BYTES: usize = 4096;
 
 /// How set-up ended.
 pub enum SetupOutcome {

@@ -16,6 +16,14 @@ impl Bridge {
             Some(Ok(ws::Message::Close(_))) | Some(Err(_)) | None => return Some(self.twilio_lost()),
             Some(Ok(_)) => return None,
         };
+        // Fast path: media and mark echoes, read in place.
+        if let Ok(view) = serde_json::from_str::<wire::TwilioView>(text.as_str()) {
+            match (view.event, view.media, view.mark) {
+                ("media", Some(media), _) => return self.on_caller_audio(media.payload),
+                ("mark", _, Some(mark)) => return self.on_mark_echo(mark.name),
+                _ => {}
+            }
+        }
         let message = match serde_json::from_str::<FromTwilio>(text.as_str()) {
             Ok(message) => message,
             Err(err) => {
@@ -25,7 +33,7 @@ impl Bridge {
             }
         };
         match message {
-            FromTwilio::Media { media, .. } => self.on_caller_audio(media.payload),
+            FromTwilio::Media { media, .. } => self.on_caller_audio(&media.payload),
             FromTwilio::Mark { mark, .. } => self.on_mark_echo(&mark.name),
             FromTwilio::Stop { .. } => Some(self.caller_gone()),
             FromTwilio::Dtmf { dtmf, .. } => self.on_dtmf(&dtmf.digit),
@@ -33,16 +41,16 @@ impl Bridge {
         }
     }
 
-    fn on_caller_audio(&mut self, payload: String) -> Option<Ending> {
+    fn on_caller_audio(&mut self, payload: &str) -> Option<Ending> {
         let now = Instant::now();
         self.stats.frames_in += 1;
         self.last_media_at = now;
-        self.turn.frame(&payload, now);
+        self.turn.frame(payload, now);
         match self.phase {
-            Phase::Live => self.forward_caller_audio(&payload),
+            Phase::Live => self.forward_caller_audio(payload),
             Phase::Connecting | Phase::AwaitingMetadata { .. } => {
-                let samples = wire::base64_decoded_len(&payload);
-                self.early.push(payload, samples);
+                let samples = wire::base64_decoded_len(payload);
+                self.early.push(payload.to_owned(), samples);
                 None
             }
             Phase::Goodbye { .. } => None,

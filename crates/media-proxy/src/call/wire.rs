@@ -1,4 +1,12 @@
-//! Hot-path serialisation of the frames the bridge sends, without building intermediate values.
+//! The hot path's wire handling: borrowed parsing of the two frequent frames (Twilio `media` and
+//! `mark`, agent `audio`) and direct serialisation of the frames the bridge sends.
+//!
+//! `common`'s wire enums are internally tagged, which makes serde buffer every message into an
+//! owned intermediate tree before choosing the variant; for the 100+ audio messages per second
+//! of every call that cost dominates. The borrowed views below read only the fields the audio
+//! path needs, straight from the received text, with no allocation; anything else (or anything
+//! they cannot read, e.g. an escaped string) falls back to the full `common` types. Tests check
+//! both read the same values.
 //!
 //! Each function writes exactly what `serde_json` writes for the matching `common` type
 //! (`ToTwilio::Media`, `ToTwilio::Mark`, `ToTwilio::Clear`, `UserAudioChunk`); the tests check
@@ -8,6 +16,58 @@
 
 use common::elevenlabs::UserAudioChunk;
 use common::twilio_media::{MarkPayload, OutboundMedia, ToTwilio};
+use serde::Deserialize;
+
+/// A Twilio message as far as the audio path reads it.
+#[derive(Debug, Deserialize)]
+pub struct TwilioView<'a> {
+    /// `media`, `mark`, `stop`, ...
+    #[serde(borrow)]
+    pub event: &'a str,
+    /// For `media`.
+    #[serde(borrow, default)]
+    pub media: Option<PayloadView<'a>>,
+    /// For `mark`.
+    #[serde(borrow, default)]
+    pub mark: Option<NameView<'a>>,
+}
+
+/// `media.payload`.
+#[derive(Debug, Deserialize)]
+pub struct PayloadView<'a> {
+    /// Base64 μ-law.
+    #[serde(borrow)]
+    pub payload: &'a str,
+}
+
+/// `mark.name`.
+#[derive(Debug, Deserialize)]
+pub struct NameView<'a> {
+    /// The mark's name.
+    #[serde(borrow)]
+    pub name: &'a str,
+}
+
+/// An agent message as far as the audio path reads it.
+#[derive(Debug, Deserialize)]
+pub struct AgentView<'a> {
+    /// `audio`, `ping`, ...
+    #[serde(rename = "type", borrow)]
+    pub kind: &'a str,
+    /// For `audio`.
+    #[serde(borrow, default)]
+    pub audio_event: Option<AudioView<'a>>,
+}
+
+/// `audio_event`.
+#[derive(Debug, Deserialize)]
+pub struct AudioView<'a> {
+    /// Base64 audio.
+    #[serde(borrow)]
+    pub audio_base_64: &'a str,
+    /// The event id (interruptions drop audio at or below theirs).
+    pub event_id: u64,
+}
 
 /// Whether `s` is made only of base64 characters (standard alphabet, `=` padding).
 pub fn is_base64_text(s: &str) -> bool {
@@ -98,6 +158,35 @@ mod tests {
         assert_eq!(v["event"], "media");
         let v: serde_json::Value = serde_json::from_str(&user_audio_chunk(evil)).expect("valid");
         assert_eq!(v["user_audio_chunk"], evil);
+    }
+
+    #[test]
+    fn views_read_what_the_full_types_read() {
+        use common::elevenlabs::FromAgent;
+        use common::twilio_media::FromTwilio;
+        let media = r#"{"event":"media","sequenceNumber":"3","media":{"track":"inbound","chunk":"2","timestamp":"20","payload":"f39/fg=="},"streamSid":"MZ1"}"#;
+        let view: TwilioView = serde_json::from_str(media).expect("view");
+        let Ok(FromTwilio::Media { media: full, .. }) = serde_json::from_str(media) else { panic!("full") };
+        assert_eq!((view.event, view.media.expect("media").payload), ("media", full.payload.as_str()));
+        let mark = r#"{"event":"mark","sequenceNumber":"4","streamSid":"MZ1","mark":{"name":"m7"}}"#;
+        let view: TwilioView = serde_json::from_str(mark).expect("view");
+        assert_eq!(view.mark.expect("mark").name, "m7");
+        let audio = r#"{"type":"audio","audio_event":{"audio_base_64":"AAA=","event_id":9,"alignment":{"chars":["a"]}}}"#;
+        let view: AgentView = serde_json::from_str(audio).expect("view");
+        let Ok(FromAgent::Audio { audio_event: Some(full), .. }) = serde_json::from_str(audio) else {
+            panic!("full")
+        };
+        let a = view.audio_event.expect("audio");
+        assert_eq!(
+            (view.kind, a.audio_base_64, a.event_id),
+            ("audio", full.audio_base_64.as_str(), full.event_id)
+        );
+        let ping: AgentView =
+            serde_json::from_str(r#"{"type":"ping","ping_event":{"event_id":1}}"#).expect("view");
+        assert_eq!(ping.kind, "ping");
+        assert!(ping.audio_event.is_none());
+        // An escaped string cannot be borrowed: the caller falls back to the full types.
+        assert!(serde_json::from_str::<TwilioView>(r#"{"event":"me\u0064ia"}"#).is_err());
     }
 
     #[test]

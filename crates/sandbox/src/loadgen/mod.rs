@@ -80,6 +80,8 @@ pub struct RunResult {
     pub failed: u64,
     /// Fraction of the frames the generator should have sent that it did send.
     pub pacing: f64,
+    /// The generator's own CPU during the window, % of one core.
+    pub generator_cpu_pct: f64,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -189,11 +191,12 @@ async fn measure(
     tokio::time::sleep(config.warmup).await;
     let tps = stats::ticks_per_second();
     recorder.window_start.store(clock.now_us(), Ordering::Relaxed);
-    let cpu0 = stats::cpu_ticks(pid).unwrap_or(0);
+    let me = std::process::id();
+    let (cpu0, gen0) = (stats::cpu_ticks(pid).unwrap_or(0), stats::cpu_ticks(me).unwrap_or(0));
     let t0 = std::time::Instant::now();
     tokio::time::sleep(config.measure).await;
     recorder.window_end.store(clock.now_us(), Ordering::Relaxed);
-    let cpu1 = stats::cpu_ticks(pid).unwrap_or(0);
+    let (cpu1, gen1) = (stats::cpu_ticks(pid).unwrap_or(0), stats::cpu_ticks(me).unwrap_or(0));
     let elapsed = t0.elapsed().as_secs_f64();
     let rss_loaded = stats::rss_kib(pid).unwrap_or(0);
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -226,6 +229,7 @@ async fn measure(
         setup: [percentile(&setup, 50.0).unwrap_or(0), percentile(&setup, 99.0).unwrap_or(0)],
         failed: recorder.failed_streams.load(Ordering::Relaxed),
         pacing: sent[0] as f64 / expected,
+        generator_cpu_pct: (gen1.saturating_sub(gen0)) as f64 / tps as f64 / elapsed * 100.0,
     })
 }
 
@@ -238,7 +242,7 @@ pub fn format_row(r: &RunResult) -> String {
     let per_call_cpu = r.cpu_pct / r.streams.max(1) as f64;
     let marginal = (r.rss_kib[1].saturating_sub(r.rss_kib[0])) as f64 / r.streams.max(1) as f64;
     format!(
-        "| {:>5} | {} / {} / {} | {} / {} / {} | {} / {} | {:>5.1} % | {:.3} % | {:.1} MiB | {:.1} KiB | {} / {} | {:.3} | {} |",
+        "| {:>5} | {} / {} / {} | {} / {} / {} | {} / {} | {:>5.1} % | {:.3} % | {:.1} MiB | {:.1} KiB | {} / {} | {:.3} | {:.0} % | {} |",
         r.streams,
         ms(r.inbound[0]),
         ms(r.inbound[1]),
@@ -255,9 +259,10 @@ pub fn format_row(r: &RunResult) -> String {
         ms(r.setup[0]),
         ms(r.setup[1]),
         r.pacing,
+        r.generator_cpu_pct,
         r.failed,
     )
 }
 
 /// Table header.
-pub const HEADER: &str = "| calls | caller→agent p50/p99/p99.9 ms | agent→caller p50/p99/p99.9 ms | lost in/out | CPU (1 core) | CPU/call | RSS | RSS/call (marginal) | set-up p50/p99 ms | pacing | failed |\n|---|---|---|---|---|---|---|---|---|---|---|";
+pub const HEADER: &str = "| calls | caller→agent p50/p99/p99.9 ms | agent→caller p50/p99/p99.9 ms | lost in/out | CPU (1 core) | CPU/call | RSS | RSS/call (marginal) | set-up p50/p99 ms | pacing | generator CPU | failed |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
