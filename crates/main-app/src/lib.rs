@@ -10,7 +10,9 @@
 pub mod amd;
 pub mod auth;
 pub mod calls;
+pub mod campaigns;
 pub mod config_api;
+pub mod contacts;
 pub mod crm;
 pub mod elevenlabs;
 pub mod error;

@@ -48,6 +48,8 @@ use std::sync::Arc;
 
 use crate::auth::store::SessionStore;
 use crate::calls::store::CallStore;
+use crate::campaigns::store::{CampaignStore, DialStore};
+use crate::contacts::store::{ContactStore, DncStore};
 use crate::crm::store::CrmOutbox;
 use crate::post_call::store::FollowupStore;
 use crate::recordings::store::RecordingStore;
@@ -90,6 +92,10 @@ pub trait Store:
     + CrmOutbox
     + WebhookInbox
     + FollowupStore
+    + ContactStore
+    + DncStore
+    + CampaignStore
+    + DialStore
     + Send
     + Sync
     + 'static

@@ -26,6 +26,8 @@ use std::panic::AssertUnwindSafe;
 use crate::store::DynStore;
 
 pub mod calls;
+pub mod campaigns;
+pub mod contacts;
 pub mod fixtures;
 pub mod post_call;
 pub mod sessions;
@@ -118,6 +120,22 @@ macro_rules! store_conformance_tests {
             }
             sessions {
                 create_get_delete,
+            }
+            contacts {
+                contacts_round_trip_with_unique_numbers,
+                contacts_search_tags_and_pages,
+                contacts_upsert_merges_by_number,
+                dnc_add_find_list_remove,
+            }
+            campaigns {
+                campaign_states_are_conditional,
+                campaigns_list_and_search,
+                members_join_list_count_and_leave,
+                claims_are_exclusive_ordered_and_leased,
+                attempts_begin_only_while_running_and_claimed,
+                attempts_end_once_and_decide_what_follows,
+                stale_dials_are_taken_over_once,
+                campaigns_complete_only_when_drained,
             }
             transcripts {
                 live_lines_upsert_by_index,

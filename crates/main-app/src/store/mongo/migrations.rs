@@ -33,6 +33,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "calls", apply: calls_v1 },
     Migration { version: 2, name: "sessions", apply: sessions_v2 },
     Migration { version: 3, name: "post_call", apply: super::post_call::post_call_v3 },
+    Migration { version: 4, name: "campaigns", apply: super::campaigns::campaigns_v4 },
 ];
 
 /// Applies every pending migration; returns how many this call applied.

@@ -37,6 +37,7 @@ use calls_codec::{CallDoc, EventDoc};
 
 mod calls;
 mod calls_codec;
+mod campaigns;
 pub mod migrations;
 mod post_call;
 mod sessions;

@@ -39,6 +39,7 @@ use crate::store::{Store, StoreError, StoreResult};
 
 mod calls;
 mod calls_codec;
+mod campaigns;
 pub mod migrations;
 mod post_call;
 mod sessions;
