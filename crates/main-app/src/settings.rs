@@ -55,6 +55,8 @@ pub struct Settings {
     pub calls: CallDefaults,
     /// Live events and post-call processing (AMD policy, CRM outbox, webhook tolerance, ...).
     pub post_call: crate::post_call::settings::PostCallSettings,
+    /// The campaign engine and contact imports.
+    pub campaigns: crate::campaigns::settings::CampaignSettings,
 }
 
 /// Twilio settings.
@@ -296,6 +298,7 @@ impl Settings {
             env.url("CRM_WEBHOOK_URL", None, &["http", "https"]);
         }
         let post_call = crate::post_call::settings::parse(&mut env);
+        let campaigns = crate::campaigns::settings::parse(&mut env);
         let settings = Settings {
             port,
             server_url,
@@ -340,6 +343,7 @@ impl Settings {
                 amd: env.flag("AMD_ENABLED", true),
             },
             post_call,
+            campaigns,
         };
         if env.problems.is_empty() { Ok(settings) } else { Err(SettingsError { problems: env.problems }) }
     }

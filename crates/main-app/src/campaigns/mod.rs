@@ -3,6 +3,7 @@
 
 pub mod model;
 pub mod pacing;
+pub mod settings;
 pub mod settings_model;
 pub mod store;
 pub mod template;
