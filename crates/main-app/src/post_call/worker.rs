@@ -77,14 +77,14 @@ pub async fn finalize(state: &AppState, id: &CallId) -> Result<(), StoreError> {
         let delivery = crate::crm::model::Delivery::new(&call.id, payload, Utc::now());
         enqueued = state.store.enqueue_delivery(&delivery).await?;
         if enqueued {
+            let data = json!({ "deliveryId": delivery.id, "outcome": call.outcome });
+            let event = CallEvent::new(&call.id, "crm_enqueued", "system", data).dedupe("crm_enqueued");
+            state.store.append_event(&event).await?;
             state.wakeups.crm.notify_one();
         }
     }
-    let data = json!({ "outcome": call.outcome, "crmEnqueued": enqueued });
-    state
-        .store
-        .append_event(&CallEvent::new(&call.id, "finalized", "system", data).dedupe("finalized"))
-        .await?;
+    // The finalization itself is recorded in the follow-up store (`finalized_at`), not in the
+    // call's audit log, which stays the record of what the outside world reported.
     state.store.mark_finalized(id, Utc::now()).await?;
     tracing::info!(call_id = %id, outcome = ?call.outcome, crm = enqueued, "call finalized");
     Ok(())
