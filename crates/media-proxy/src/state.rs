@@ -46,6 +46,8 @@ impl AppState {
             .connect_timeout(settings.limits.connect_timeout)
             .timeout(settings.limits.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            // Set-up bursts would otherwise leave many idle connections (and their buffers).
+            .pool_max_idle_per_host(16)
             .build()
             .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
         let (events, rx, stats) = EventQueue::new(settings.limits.event_queue_capacity);

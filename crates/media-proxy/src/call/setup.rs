@@ -24,7 +24,7 @@ pub type AgentWs = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Small socket buffers: audio messages are a few hundred bytes, and thousands of calls share
 /// one process (a larger message still arrives whole: the buffer grows for it).
-pub const READ_BUFFER_BYTES: usize = 2048;
+pub const READ_BUFFER_BYTES: usize = 1024;
 /// Queued writes beyond this go to the socket at once; the buffer's capacity stays at about twice
 /// this per socket (tungstenite never shrinks it), so it is kept small. Writes are flushed
 /// explicitly at the end of each burst anyway.
