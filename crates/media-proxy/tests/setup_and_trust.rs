@@ -322,3 +322,24 @@ async fn agent_abnormal_close_reaches_main_app_as_an_agent_error() {
     let detail = detail.unwrap_or_default();
     assert!(detail.contains("1011") && detail.contains("unknown_websocket_crash"), "{detail}");
 }
+
+#[tokio::test]
+async fn a_stream_that_ends_before_main_app_accepts_its_token_reports_nothing() {
+    // Whoever holds the token, until main-app has accepted it the stream is not trusted: it must
+    // not add events (with sequence numbers) to the call, nor open a conversation.
+    let main = MainApp::start().await;
+    main.context_delay_ms.store(500, Ordering::SeqCst);
+    let agent = SimAgent::start(AgentBehaviour::default()).await;
+    let proxy = Proxy::start(&main, &agent, &[]).await;
+    let (call_id, token) = main.new_call(|_| {});
+    let mut twilio = proxy.twilio().await;
+    twilio.start(call_id.as_str(), &token).await;
+    twilio.media(&ulaw_frame(1)).await;
+    twilio.stop().await;
+    let (code, _) = twilio.until_closed().await;
+    assert_eq!(code, 1000);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(main.events_for(&call_id).is_empty(), "{:#?}", main.events_for(&call_id));
+    assert_eq!(agent.handshakes.load(Ordering::SeqCst), 0);
+    assert_eq!(proxy.state.registry.active(), 0, "the call task is gone");
+}

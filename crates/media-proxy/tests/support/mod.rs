@@ -234,6 +234,8 @@ pub struct MainApp {
     pub context_fetches: Arc<AtomicUsize>,
     pub fail_events: Arc<AtomicBool>,
     pub bad_signatures: Arc<AtomicUsize>,
+    /// Milliseconds the context endpoint waits before answering.
+    pub context_delay_ms: Arc<AtomicUsize>,
 }
 
 impl MainApp {
@@ -304,6 +306,8 @@ async fn context(
     headers: HeaderMap,
 ) -> Response {
     app.context_fetches.fetch_add(1, Ordering::SeqCst);
+    let delay = app.context_delay_ms.load(Ordering::SeqCst) as u64;
+    tokio::time::sleep(Duration::from_millis(delay)).await;
     let refuse = |code: &str| {
         (StatusCode::UNAUTHORIZED, Json(json!({"error":{"code":code,"message":"refused"}}))).into_response()
     };
