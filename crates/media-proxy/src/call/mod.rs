@@ -53,22 +53,21 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
     };
     let _registered = slot.register(verified.call_id.clone(), started.stream_sid.clone());
     let span = tracing::info_span!("call", call_id = %verified.call_id, call_sid = %started.call_sid);
-    let setup = setup::start(
-        state.http.clone(),
-        settings.clone(),
-        verified.call_id.clone(),
-        verified.token,
-        started.call_sid.clone(),
-    );
-    let events = state.events.for_call(verified.call_id.clone());
-    let bridge = bridge::Bridge::new(
-        socket,
-        &started,
-        verified.call_id,
-        events,
-        settings,
-        setup,
-        state.hard_stop.clone(),
-    );
+    // Build the actor in a block so that everything not needed during the call (the start
+    // message with its parameters, the app state) is dropped before the call runs.
+    let bridge = {
+        let setup = setup::start(
+            state.http.clone(),
+            settings.clone(),
+            verified.call_id.clone(),
+            verified.token,
+            started.call_sid.clone(),
+        );
+        let events = state.events.for_call(verified.call_id.clone());
+        let hard_stop = state.hard_stop.clone();
+        drop(state);
+        bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, hard_stop)
+    };
+    drop(started);
     bridge.run().instrument(span).await;
 }
