@@ -142,6 +142,7 @@ pub async fn run(
     let stop = tokio_util::sync::CancellationToken::new();
     let mut workers = vec![tokio::spawn(sweep_loop(state.clone(), stop.clone()))];
     workers.extend(post_call_workers(&state, &stop));
+    workers.push(tokio::spawn(campaigns::engine::run(state.clone(), stop.clone())));
     // Cancelled as soon as shutdown is requested: Socket.IO then closes its clients, so that
     // long-polling requests do not hold the graceful shutdown open.
     let serving = tokio_util::sync::CancellationToken::new();

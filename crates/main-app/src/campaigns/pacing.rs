@@ -33,7 +33,7 @@ impl Pacer {
         Self {
             configured: cps,
             rate: cps,
-            tokens: 1.0,
+            tokens: cps.max(1.0),
             last_refill: None,
             last_limited: None,
             last_step: None,
@@ -96,9 +96,12 @@ impl Pacer {
         self.tokens = (self.tokens + 1.0).min(self.capacity());
     }
 
-    /// Twilio answered 429: halve the rate (not below the minimum) and empty the bucket.
+    /// Twilio answered 429: halve the rate (not below the minimum; at most once per second, so
+    /// a burst of refusals of dials sent together counts once) and empty the bucket.
     pub fn rate_limited(&mut self, now: DateTime<Utc>) {
-        self.rate = (self.rate / 2.0).max(MIN_CPS);
+        if self.last_limited.is_none_or(|l| now - l >= Duration::seconds(1)) {
+            self.rate = (self.rate / 2.0).max(MIN_CPS);
+        }
         self.tokens = 0.0;
         self.last_limited = Some(now);
         self.last_step = None;
@@ -123,9 +126,9 @@ mod tests {
     #[test]
     fn the_rate_is_respected_without_bursts() {
         let mut p = Pacer::new(2.0);
-        // Capacity 2 tokens; starts with 1; 10 s at 2/s adds 20.
+        // Capacity 2 tokens, starting full; 10 s at 2/s adds 20.
         let n = granted(&mut p, 0, 10_000);
-        assert!((20..=21).contains(&n), "{n}");
+        assert!((21..=22).contains(&n), "{n}");
         let mut slow = Pacer::new(0.2);
         assert_eq!(granted(&mut slow, 0, 10_000), 2, "one at once, one after 5 s");
     }
@@ -137,17 +140,19 @@ mod tests {
         assert_eq!(p.rate(), 2.0);
         assert!(!p.try_take(t(0)), "the bucket is emptied");
         p.rate_limited(t(100));
+        assert_eq!(p.rate(), 2.0, "refusals of one burst count once");
+        p.rate_limited(t(1_100));
         assert_eq!(p.rate(), 1.0);
         // No recovery before RECOVER_AFTER.
-        let _ = p.try_take(t(29_000));
+        let _ = p.try_take(t(30_000));
         assert_eq!(p.rate(), 1.0);
         // Then one step per RECOVER_EVERY.
-        let _ = p.try_take(t(30_200));
+        let _ = p.try_take(t(31_200));
         assert_eq!(p.rate(), 1.25);
-        let _ = p.try_take(t(35_000));
+        let _ = p.try_take(t(36_000));
         assert_eq!(p.rate(), 1.25, "steps are RECOVER_EVERY apart");
         for s in 1..=10 {
-            let _ = p.try_take(t(30_200 + s * 10_000));
+            let _ = p.try_take(t(31_200 + s * 10_000));
         }
         assert_eq!(p.rate(), 4.0, "back to the configured rate, never above");
     }
@@ -156,7 +161,7 @@ mod tests {
     fn the_rate_never_drops_below_the_minimum_and_settings_apply() {
         let mut p = Pacer::new(0.02);
         for i in 0..10 {
-            p.rate_limited(t(i));
+            p.rate_limited(t(i * 1000));
         }
         assert_eq!(p.rate(), MIN_CPS);
         let mut q = Pacer::new(1.0);

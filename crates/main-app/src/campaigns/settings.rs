@@ -13,7 +13,7 @@ pub struct CampaignSettings {
     pub engine: bool,
     /// `CAMPAIGN_TICK_MS` (default 500, 50..=10000): how often the engine looks for work.
     pub tick: Duration,
-    /// `CAMPAIGN_LEASE_SECS` (default 120, at least 30): how long a claim or a dial in progress
+    /// `CAMPAIGN_LEASE_SECS` (default 120, at least 5): how long a claim or a dial in progress
     /// belongs to this instance before another may take it over. Longer than the slowest
     /// possible dial (Twilio's 15 s timeout and its 429 retries).
     pub lease: Duration,
@@ -36,8 +36,8 @@ pub fn parse(env: &mut Env<'_>) -> CampaignSettings {
         env.problems.push(format!("CAMPAIGN_TICK_MS must be between 50 and 10000, got {tick}"));
     }
     let lease: u64 = env.parsed("CAMPAIGN_LEASE_SECS", 120);
-    if lease < 30 {
-        env.problems.push(format!("CAMPAIGN_LEASE_SECS must be at least 30, got {lease}"));
+    if lease < 5 {
+        env.problems.push(format!("CAMPAIGN_LEASE_SECS must be at least 5, got {lease}"));
     }
     let ratio: f64 = env.parsed("CAMPAIGN_FAILURE_RATIO", 0.5);
     if !(ratio > 0.0 && ratio <= 1.0) {

@@ -1,0 +1,196 @@
+//! The campaign engine with controlled time: every tick is `Engine::tick(now)` with a chosen
+//! `now`, against a real main-app (store, webhooks) and a fake Twilio that records dials. Calls
+//! end through Twilio's signed status callback, as in production.
+#![allow(clippy::unwrap_used)]
+
+mod campaign_support;
+mod support;
+
+use chrono::Duration;
+
+use campaign_support::fake_twilio::{Behaviour, FakeTwilio};
+use campaign_support::*;
+use main_app::calls::model::Page;
+use main_app::campaigns::model::{CampaignStatus, MemberState};
+use main_app::campaigns::settings_model::{
+    CallingWindow, CampaignSettings, Day, LocalTime, RetryPolicy, RetryRule,
+};
+use support::{AUTH_TOKEN, TestApp};
+
+async fn setup() -> (FakeTwilio, TestApp) {
+    let fake = FakeTwilio::start(AUTH_TOKEN).await;
+    let app = TestApp::spawn_with(&[("TWILIO_API_BASE", &fake.base), ("CAMPAIGN_ENGINE", "false")]).await;
+    (fake, app)
+}
+
+async fn end_all(fake: &FakeTwilio, status: &str, answered_by: Option<&str>) {
+    for call in fake.calls().into_iter().filter(|c| c.ended.is_none()) {
+        fake.end(&call.sid, status, answered_by).await;
+    }
+}
+
+#[tokio::test]
+async fn every_contact_is_dialled_once_within_the_concurrency_limit_then_the_campaign_completes() {
+    let (fake, app) = setup().await;
+    let numbers = ["+61491570101", "+61491570102", "+61491570103"];
+    let ids = add_contacts(&app.state, &numbers).await;
+    let settings = CampaignSettings { max_concurrent: 2, calls_per_second: 10.0, ..Default::default() };
+    let t = now_ms();
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    let mut e = engine(&app.state);
+
+    assert_eq!(e.tick(t).await.unwrap().dialled, 2, "two slots");
+    assert_eq!(e.tick(t + Duration::seconds(1)).await.unwrap().dialled, 0, "slots full, nothing ended");
+    end_all(&fake, "completed", Some("human")).await;
+    let r = e.tick(t + Duration::seconds(2)).await.unwrap();
+    assert_eq!((r.finished, r.dialled), (2, 1), "two ended, the third dialled");
+    end_all(&fake, "completed", Some("human")).await;
+    let r = e.tick(t + Duration::seconds(3)).await.unwrap();
+    assert_eq!((r.finished, r.dialled), (1, 0));
+
+    for n in numbers {
+        assert_eq!(fake.dials_of(n), 1, "{n}");
+    }
+    let done = campaign(&app.state, &c.id).await;
+    assert_eq!(done.status, CampaignStatus::Completed);
+    let p = main_app::campaigns::progress::compute(&*app.state.store, &done, t).await.unwrap();
+    assert_eq!((p.total, p.done, p.dialled, p.answered, p.remaining, p.in_flight), (3, 3, 3, 3, 0, 0));
+    assert_eq!(p.percent_complete, 100.0);
+    // Each call carries the campaign, the contact and the attempt id as idempotency key.
+    let attempts = app.state.store.list_attempts(&c.id, None, Page { offset: 0, limit: 10 }).await.unwrap();
+    for a in attempts.items {
+        let call = app.state.store.get_call(a.call_id.as_ref().unwrap()).await.unwrap().unwrap();
+        assert_eq!(call.idempotency_key.as_deref(), Some(a.id.as_str()));
+        assert_eq!((call.campaign_id.as_ref(), call.contact_id.as_ref()), (Some(&c.id), Some(&a.contact_id)));
+    }
+}
+
+fn weekdays_9_to_5() -> Vec<CallingWindow> {
+    vec![CallingWindow {
+        days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri],
+        start: LocalTime::parse("09:00").unwrap(),
+        end: LocalTime::parse("17:00").unwrap(),
+    }]
+}
+
+#[tokio::test]
+async fn windows_are_evaluated_in_each_contacts_zone_across_a_daylight_saving_change() {
+    let (fake, app) = setup().await;
+    let london = contact("+442079460958", None); // zone inferred from the number
+    let sydney = contact("+61291234567", None); // NSW landline: Australia/Sydney
+    let new_york = contact("+14155552671", Some("America/New_York")); // explicit
+    for c in [&london, &sydney, &new_york] {
+        app.state.store.insert_contact(c).await.unwrap();
+    }
+    let ids = [london.id.clone(), sydney.id.clone(), new_york.id.clone()];
+    let settings =
+        CampaignSettings { windows: weekdays_9_to_5(), calls_per_second: 10.0, ..Default::default() };
+    // Fri 2025-04-04 08:00 UTC: 09:00 in London (BST), 19:00 in Sydney (AEDT), 04:00 in New York.
+    let t = utc("2025-04-04T08:00:00Z");
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    let mut e = engine(&app.state);
+
+    let r = e.tick(t).await.unwrap();
+    assert_eq!((r.dialled, r.deferred), (1, 2));
+    assert_eq!(fake.dials_of("+442079460958"), 1);
+    let ny = member(&app.state, &c.id, &new_york.id).await;
+    assert_eq!((ny.state, ny.due_at), (MemberState::Pending, Some(utc("2025-04-04T13:00:00Z"))), "09:00 EDT");
+    // Sydney leaves daylight saving on Sunday: Monday 09:00 is 23:00 UTC, not 22:00 as the Friday before.
+    let syd = member(&app.state, &c.id, &sydney.id).await;
+    assert_eq!(syd.due_at, Some(utc("2025-04-06T23:00:00Z")));
+    assert!(syd.note.as_deref().unwrap().contains("Australia/Sydney"), "{:?}", syd.note);
+
+    assert_eq!(e.tick(utc("2025-04-04T12:59:00Z")).await.unwrap().dialled, 0);
+    assert_eq!(e.tick(utc("2025-04-04T13:00:00Z")).await.unwrap().dialled, 1);
+    assert_eq!(fake.dials_of("+14155552671"), 1);
+    assert_eq!(e.tick(utc("2025-04-06T22:30:00Z")).await.unwrap().dialled, 0, "22:30 UTC is 08:30 AEST");
+    assert_eq!(e.tick(utc("2025-04-06T23:00:00Z")).await.unwrap().dialled, 1);
+    assert_eq!(fake.dials_of("+61291234567"), 1);
+}
+
+#[tokio::test]
+async fn retries_follow_the_policy_of_each_outcome() {
+    let (fake, app) = setup().await;
+    let outcomes = [
+        ("+61491570101", "no-answer", None, 3),
+        ("+61491570102", "busy", None, 2),
+        ("+61491570103", "failed", None, 1),
+        ("+61491570104", "completed", Some("machine_end_beep"), 2),
+        ("+61491570105", "completed", Some("human"), 1),
+    ];
+    let numbers: Vec<&str> = outcomes.iter().map(|o| o.0).collect();
+    let ids = add_contacts(&app.state, &numbers).await;
+    let retry = RetryPolicy {
+        no_answer: RetryRule { max_attempts: 3, delay_minutes: 10 },
+        busy: RetryRule { max_attempts: 2, delay_minutes: 5 },
+        failed: RetryRule { max_attempts: 1, delay_minutes: 1 },
+        voicemail: RetryRule { max_attempts: 2, delay_minutes: 60 },
+    };
+    let settings =
+        CampaignSettings { retry, calls_per_second: 10.0, max_concurrent: 10, ..Default::default() };
+    let t = now_ms();
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    let mut e = engine(&app.state);
+    for minute in 0..180 {
+        e.tick(t + Duration::minutes(minute)).await.unwrap();
+        for call in fake.calls().into_iter().filter(|c| c.ended.is_none()) {
+            let (_, status, amd, _) = outcomes.iter().find(|o| o.0 == call.to).unwrap();
+            fake.end(&call.sid, status, *amd).await;
+        }
+    }
+    for (i, (number, _, _, expected)) in outcomes.iter().enumerate() {
+        assert_eq!(fake.dials_of(number), *expected, "{number}");
+        let attempts =
+            app.state.store.list_attempts(&c.id, Some(&ids[i]), Page { offset: 0, limit: 10 }).await.unwrap();
+        let starts: Vec<_> = attempts.items.iter().map(|a| a.started_at).collect();
+        assert_eq!(starts.len(), *expected);
+        let min_gap = [10, 5, 1, 60, 0][i];
+        for pair in starts.windows(2) {
+            assert!(pair[1] - pair[0] > Duration::minutes(min_gap), "{number}: {pair:?}");
+        }
+        assert_eq!(member(&app.state, &c.id, &ids[i]).await.state, MemberState::Done, "{number}");
+    }
+    assert_eq!(campaign(&app.state, &c.id).await.status, CampaignStatus::Completed);
+}
+
+#[tokio::test]
+async fn pacing_limits_dials_per_second_and_halves_on_twilio_rate_limits() {
+    let (fake, app) = setup().await;
+    let numbers: Vec<String> = (0..40).map(|i| format!("+614915701{:02}", i + 10)).collect();
+    let refs: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    let ids = add_contacts(&app.state, &refs).await;
+    let settings = CampaignSettings { calls_per_second: 2.0, max_concurrent: 100, ..Default::default() };
+    let t = now_ms();
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    let mut e = engine(&app.state);
+    let mut dialled = 0;
+    for step in 0..=20 {
+        dialled += e.tick(t + Duration::milliseconds(250 * step)).await.unwrap().dialled;
+    }
+    assert_eq!(dialled, 12, "a full bucket of 2, then one every 500 ms for 5 s");
+
+    fake.by_default(Behaviour::Reject(429, 20429, "Too Many Requests"));
+    let t2 = t + Duration::seconds(6);
+    let r = e.tick(t2).await.unwrap();
+    assert_eq!(r.dialled, 0);
+    assert_eq!(e.pacing_rate(&c.id), Some(1.0), "halved");
+    let limited = members(&app.state, &c.id)
+        .await
+        .into_iter()
+        .find(|m| m.note.as_deref() == Some("rate limited by Twilio"))
+        .unwrap();
+    assert_eq!(
+        (limited.state, limited.attempts),
+        (MemberState::Pending, 0),
+        "not counted against the contact"
+    );
+    assert_eq!(limited.due_at, Some(t2 + Duration::seconds(2)));
+
+    fake.by_default(Behaviour::Hold);
+    let before = fake.calls().len();
+    for step in 1..=40 {
+        e.tick(t2 + Duration::milliseconds(250 * step)).await.unwrap();
+    }
+    let after = fake.calls().len() - before;
+    assert!((9..=11).contains(&after), "about one per second for 10 s at the reduced rate: {after}");
+}
