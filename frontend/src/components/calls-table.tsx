@@ -22,8 +22,11 @@ const TD = "px-3 py-2.5 align-middle";
 /** `compact` drops the answered-by and ended-by columns (for narrow cards). */
 export function CallsTable({ calls, caption, compact }: { calls: Call[]; caption: string; compact?: boolean }) {
   const wide = compact ? "hidden" : "hidden lg:table-cell";
+  // Narrow cards show the start time under the contact instead of in its own column.
+  const started = compact ? "hidden" : "hidden md:table-cell";
+  const startedInline = compact ? "" : "md:hidden";
   return (
-    <div className="-mx-4 overflow-x-auto">
+    <div className="-mx-4 overflow-x-auto" data-table-scroll>
       <table className="min-w-full divide-y divide-zinc-200 text-sm dark:divide-zinc-800">
         <caption className="sr-only">{caption}</caption>
         <thead>
@@ -37,7 +40,7 @@ export function CallsTable({ calls, caption, compact }: { calls: Call[]; caption
             <th scope="col" className={`${TH} hidden sm:table-cell`}>
               Outcome
             </th>
-            <th scope="col" className={`${TH} hidden md:table-cell`}>
+            <th scope="col" className={`${TH} ${started}`}>
               Started
             </th>
             <th scope="col" className={`${TH} text-right`}>
@@ -59,7 +62,10 @@ export function CallsTable({ calls, caption, compact }: { calls: Call[]; caption
                   <span className="block font-medium text-zinc-900 group-hover:underline dark:text-zinc-100">{c.name || c.to}</span>
                   <span className="block text-xs text-zinc-500 dark:text-zinc-400">
                     {c.name ? c.to : ""}
-                    <span className="md:hidden">{c.name ? " · " : ""}{formatDateTime(c.createdAt)}</span>
+                    <span className={startedInline}>
+                      {c.name ? " · " : ""}
+                      {formatDateTime(c.createdAt)}
+                    </span>
                   </span>
                 </Link>
               </td>
@@ -69,7 +75,7 @@ export function CallsTable({ calls, caption, compact }: { calls: Call[]; caption
               <td className={`${TD} hidden sm:table-cell`}>
                 <OutcomeBadge outcome={c.outcome} />
               </td>
-              <td className={`${TD} hidden whitespace-nowrap text-zinc-600 md:table-cell dark:text-zinc-400`}>{formatDateTime(c.createdAt)}</td>
+              <td className={`${TD} ${started} whitespace-nowrap text-zinc-600 dark:text-zinc-400`}>{formatDateTime(c.createdAt)}</td>
               <td className={`${TD} text-right tabular-nums`}>{formatDuration(callDurationSecs(c))}</td>
               <td className={`${TD} ${wide}`}>{answeredByLabel(c.answeredBy)}</td>
               <td className={`${TD} ${wide}`}>{c.terminatedBy ? partyLabel(c.terminatedBy.party) : "—"}</td>

@@ -62,6 +62,11 @@ for (const colorScheme of ["light", "dark"]) {
           assert.equal(dark, colorScheme === "dark", `${name} follows the ${colorScheme} system theme`);
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
           assert.ok(overflow <= 0, `${name} fits the ${device} width (overflows by ${overflow}px)`);
+          if (device === "laptop") {
+            // On a laptop every table fits its card (no column hidden behind a scrollbar).
+            const clipped = await page.$$eval("[data-table-scroll]", (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).length);
+            assert.equal(clipped, 0, `${name}: tables fit their cards`);
+          }
           await shoot(page, `${name}-${colorScheme}-${device}`);
         }
         // A selected live call, when there is one.
