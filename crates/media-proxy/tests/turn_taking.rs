@@ -267,3 +267,37 @@ async fn pcm_16000_agent_is_transcoded_both_ways() {
     assert!((zero_crossing_hz(steady, 8000.0) - 600.0).abs() < 6.0);
     assert!((rms(steady) / (6000.0 / 2f64.sqrt()) - 1.0).abs() < 0.12, "level {}", rms(steady));
 }
+
+#[tokio::test]
+async fn turn_latency_runs_from_the_callers_last_speech_to_the_reply_audio() {
+    let (main, _agent, _proxy, mut twilio, mut conv, call_id) =
+        live_call(&[], AgentBehaviour::default()).await;
+    // The caller speaks (a loud tone) for 200 ms, then is silent.
+    for f in 0..10 {
+        twilio.media(&tone_ulaw(300.0, 8000.0, f * 160, 160)).await;
+    }
+    let spoke_until = tokio::time::Instant::now();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    for _ in 0..10 {
+        twilio.media(&ulaw_frame(0xFF)).await; // silence keeps flowing, as on a real line
+    }
+    for _ in 0..20 {
+        conv.next_json().await; // all caller frames reached the agent
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    conv.send(json!({"type":"user_transcript","user_transcription_event":{"user_transcript":"Hello?","event_id":1}}));
+    say(&conv, "Hi, this is Sam", 2, 1, 0x40);
+    read_media(&mut twilio, 1).await;
+    let replied_after = spoke_until.elapsed().as_millis() as u64;
+    let events = main.wait_for(&call_id, |e| matches!(e, MediaEventKind::TurnLatency { .. })).await;
+    let (index, latency_ms) = events
+        .iter()
+        .find_map(|e| match e {
+            MediaEventKind::TurnLatency { index, latency_ms } => Some((*index, *latency_ms)),
+            _ => None,
+        })
+        .expect("latency");
+    assert_eq!(final_state(&events, "Hi, this is Sam").index, index, "measured for the reply line");
+    assert!(latency_ms >= 340, "from the last speech frame, not the last (silent) frame: {latency_ms} ms");
+    assert!(latency_ms <= replied_after + 50, "{latency_ms} ms > {replied_after} ms");
+}
