@@ -2,7 +2,7 @@
 //!
 //! [`serve`] waits for `start`, verifies the stream token ([`start`]), registers the call, starts
 //! set-up ([`setup`]) and hands everything to the actor ([`bridge::Bridge`]), whose behaviour is
-//! split by source: [`twilio_side`], [`agent_side`], and [`ending`]. Pure pieces with their own
+//! split by source: [`twilio_side`], [`agent_side`], the writes (`outbox`), and [`ending`]. Pure pieces with their own
 //! tests: [`playback`] (heard / cut off / not heard), [`early`] (audio before the agent is ready),
 //! [`vad`] (caller end of speech), [`initiation`] (the first agent message), [`wire`] (hot-path
 //! serialisation).
@@ -12,6 +12,7 @@ pub mod bridge;
 pub mod early;
 mod ending;
 pub mod initiation;
+mod outbox;
 pub mod playback;
 pub mod setup;
 pub mod start;

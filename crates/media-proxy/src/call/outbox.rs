@@ -1,0 +1,105 @@
+//! The actor's writes: handlers queue frames into two outboxes, the loop writes them (`feed`)
+//! under the write deadline and flushes when idle. A failed or stuck Twilio write means the
+//! caller is gone; a failed agent write is an agent failure.
+
+use axum::extract::ws;
+use common::events::media::EndReason;
+use futures_util::SinkExt;
+use std::time::Duration;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite;
+
+use super::bridge::{Bridge, Ending, Phase};
+
+impl Bridge {
+    /// Queues a text frame to Twilio (written by the loop right after the handler).
+    pub(super) fn push_twilio(&mut self, text: String) {
+        self.out_twilio.push(text);
+    }
+
+    /// Queues a text frame to the agent, if there is one.
+    pub(super) fn push_agent(&mut self, text: String) {
+        if self.agent.is_some() {
+            self.out_agent.push(text);
+        }
+    }
+
+    /// Writes the outboxes (`feed`: into the socket buffers) under the write deadline; a failed
+    /// or stuck Twilio write means the caller is gone, a failed agent write is an agent failure.
+    pub(super) async fn write_out(&mut self) -> Option<Ending> {
+        let limit = self.settings.limits.write_timeout;
+        if let Some(mut closed) = self.closed_agent.take() {
+            // Best effort: send the reply to the agent's close; the socket is done either way.
+            let _ = timeout(Duration::from_millis(200), closed.flush()).await;
+        }
+        let mut queue = std::mem::take(&mut self.out_twilio);
+        let mut failed = false;
+        for text in queue.drain(..) {
+            if failed {
+                continue;
+            }
+            let write = self.twilio.feed(ws::Message::Text(text.into()));
+            failed = !matches!(timeout(limit, write).await, Ok(Ok(())));
+            self.twilio_dirty = true;
+        }
+        self.out_twilio = queue;
+        if failed {
+            return Some(self.twilio_lost());
+        }
+        let mut queue = std::mem::take(&mut self.out_agent);
+        if let Some(agent) = self.agent.as_mut() {
+            for text in queue.drain(..) {
+                if failed {
+                    continue;
+                }
+                let write = agent.feed(tungstenite::Message::Text(text.into()));
+                failed = !matches!(timeout(limit, write).await, Ok(Ok(())));
+                self.agent_dirty = true;
+            }
+        }
+        queue.clear();
+        self.out_agent = queue;
+        if failed {
+            self.agent = None;
+            self.report_error("agent_write_failed", "could not write to the agent socket");
+            return Some(Ending::new(EndReason::AgentError, Some("agent_write_failed".to_owned())));
+        }
+        None
+    }
+
+    pub(super) async fn flush(&mut self) -> Option<Ending> {
+        let limit = self.settings.limits.write_timeout;
+        if std::mem::take(&mut self.twilio_dirty)
+            && !matches!(timeout(limit, self.twilio.flush()).await, Ok(Ok(())))
+        {
+            return Some(self.twilio_lost());
+        }
+        if std::mem::take(&mut self.agent_dirty)
+            && let Some(agent) = self.agent.as_mut()
+            && !matches!(timeout(limit, agent.flush()).await, Ok(Ok(())))
+        {
+            self.agent = None;
+            self.report_error("agent_write_failed", "could not flush the agent socket");
+            return Some(Ending::new(EndReason::AgentError, Some("agent_write_failed".to_owned())));
+        }
+        None
+    }
+
+    /// The Twilio socket is gone (closed, errored or stuck).
+    pub(super) fn twilio_lost(&mut self) -> Ending {
+        let mut ending = self.caller_gone();
+        ending.twilio_open = false;
+        ending
+    }
+
+    /// Twilio said `stop` or closed: the caller hung up (or the call was ended elsewhere).
+    pub(super) fn caller_gone(&mut self) -> Ending {
+        if matches!(self.phase, Phase::Goodbye { .. }) {
+            let mut ending =
+                Ending::new(EndReason::AgentEnded, Some("caller hung up during goodbye".to_owned()));
+            ending.hangup = false;
+            return ending;
+        }
+        Ending::new(EndReason::CallerHungUp, None)
+    }
+}
