@@ -22,7 +22,9 @@ fn secs(args: &[String], name: &str, default: u64) -> anyhow::Result<Duration> {
     ))
 }
 
-#[tokio::main]
+// One thread: the generator runs pinned to one core, where a single-threaded runtime drives more
+// streams than a one-worker multi-threaded one (measured: 78 % vs 85-91 % of the core at 400).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default(); // Err: already installed
     tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter("warn").init();
