@@ -84,6 +84,10 @@ async fn conversation_ended(
     };
     if let Some(updated) = service::record_termination(state, &call.id, who.clone()).await? {
         state.live.publish_call(&updated, false);
+        // Twilio's final callback came first: finalization was waiting for this report.
+        if updated.status.is_terminal() {
+            crate::post_call::ended(state, &call.id).await?;
+        }
     }
     if hangup_requested {
         // The hang-up talks to Twilio: run it after this request so media-proxy is not kept

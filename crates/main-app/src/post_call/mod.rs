@@ -70,6 +70,9 @@ async fn decide_outcome(state: &AppState, call_id: &CallId) -> Result<(Option<Ca
     Ok((Some(call), changed))
 }
 
+/// How long finalization waits for media-proxy's end-of-stream report of a bridged call.
+pub const STREAM_END_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A call reached a terminal status: decide its outcome now (pushing it live if it changed),
 /// and schedule its finalization — at once when no post-call data is expected (no
 /// conversation, or the data is already here), otherwise after `POST_CALL_WAIT_SECS`.
@@ -89,10 +92,19 @@ pub async fn ended(state: &AppState, call_id: &CallId) -> Result<(Option<Call>, 
         return Ok((Some(call), changed));
     }
     let expecting = call.conversation_id.is_some() && state.store.get_post_call(call_id).await?.is_none();
-    let wait = if expecting { state.settings.post_call.post_call_wait } else { std::time::Duration::ZERO };
+    // media-proxy reports how a bridged call ended through its event queue, which may arrive
+    // just after Twilio's final callback: give it a moment so the record is complete.
+    let awaiting_stream_end = call.stream_sid.is_some() && call.terminated_by.is_none();
+    let wait = if expecting {
+        state.settings.post_call.post_call_wait
+    } else if awaiting_stream_end {
+        STREAM_END_GRACE
+    } else {
+        std::time::Duration::ZERO
+    };
     let due = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
     state.store.schedule_finalize(call_id, due).await?;
-    if !expecting {
+    if !expecting && !awaiting_stream_end {
         state.wakeups.finalize.notify_one();
     }
     Ok((Some(call), changed))
