@@ -62,6 +62,8 @@ pub fn build_router(state: AppState) -> Router {
         .merge(transcripts::router())
         .merge(recordings::router())
         .merge(crm::router())
+        .merge(contacts::router())
+        .merge(campaigns::router())
         .route("/api/auth/me", get(auth::handlers::me))
         .route("/api/config", get(config_api::get))
         .route("/api/{*rest}", any(health::api_not_found))

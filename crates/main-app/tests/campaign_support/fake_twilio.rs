@@ -43,6 +43,7 @@ struct Inner {
     behaviours: Mutex<HashMap<String, Behaviour>>,
     default: Mutex<Option<Behaviour>>,
     app_base: Mutex<Option<String>>,
+    latency: Mutex<Duration>,
 }
 
 /// The fake. Cheap to clone.
@@ -78,6 +79,11 @@ impl FakeTwilio {
     /// Sets what dialling any other number does (default: hold).
     pub fn by_default(&self, b: Behaviour) {
         *self.inner.default.lock().unwrap() = Some(b);
+    }
+
+    /// Makes every create take this long before Twilio "receives" it (network latency).
+    pub fn set_latency(&self, latency: Duration) {
+        *self.inner.latency.lock().unwrap() = latency;
     }
 
     /// Sends callbacks to this base instead of the one in the dial (a restarted app).
@@ -156,6 +162,8 @@ fn error(status: u16, code: u32, message: &str) -> Response {
 }
 
 async fn create(State(fake): State<FakeTwilio>, Form(form): Form<HashMap<String, String>>) -> Response {
+    let latency = *fake.inner.latency.lock().unwrap();
+    tokio::time::sleep(latency).await;
     let to = form.get("To").cloned().unwrap_or_default();
     let behaviour = fake.behaviour(&to);
     if let Behaviour::Reject(status, code, message) = behaviour {
