@@ -69,18 +69,22 @@ pub async fn running_campaign(
         id: CampaignId::new(),
         name: "test campaign".into(),
         description: None,
-        status: CampaignStatus::Running,
+        status: CampaignStatus::Draft,
         status_reason: None,
         settings,
         created_at: now,
         updated_at: utc("2000-01-01T00:00:00Z"),
-        started_at: Some(now),
+        started_at: None,
         finished_at: None,
     };
     state.store.insert_campaign(&c).await.unwrap();
     let members: Vec<(ContactId, DateTime<Utc>)> = contacts.iter().map(|id| (id.clone(), due)).collect();
     state.store.add_members(&c.id, &members).await.unwrap();
-    c
+    // Started once its members are in (a running campaign with none completes at once). The
+    // state change is dated long ago so the failure breaker's window is not cut short by it.
+    let old = utc("2000-01-01T00:00:00Z");
+    let from = [CampaignStatus::Draft];
+    state.store.set_status(&c.id, &from, CampaignStatus::Running, None, old).await.unwrap().unwrap()
 }
 
 /// An engine on `state` whose Twilio client gives up at the first 429.

@@ -7,13 +7,13 @@ use chrono::{DateTime, Duration, Utc};
 use super::dial::Dial;
 use super::prepare::{Prepared, prepare};
 use super::{Engine, TickReport};
-use crate::calls::model::{Call, CallFilter, Page};
+use crate::calls::model::{Call, CallError, CallFilter, Page, SetOnce, StatusUpdate};
 use crate::calls::outcome::{self, Signals};
 use crate::campaigns::model::{
     AfterAttempt, Attempt, AttemptEnd, AttemptResult, CampaignStatus, Member, MemberState,
 };
 use crate::store::StoreResult;
-use common::call::Outcome;
+use common::call::{CallStatus, Outcome, Party, TerminatedBy};
 use common::events::live::LiveCall;
 use common::ids::{CallId, CampaignId, ContactId};
 
@@ -49,11 +49,13 @@ impl Engine {
             match member.state {
                 MemberState::Live => {
                     let Some(call_id) = member.call_id.clone() else { continue };
-                    if let Some(call) = self.state.store.get_call(&call_id).await?
-                        && call.status.is_terminal()
-                        && self.finish(&member, &call, now).await?
-                    {
-                        report.finished += 1;
+                    let Some(call) = self.state.store.get_call(&call_id).await? else { continue };
+                    if call.status.is_terminal() {
+                        if self.finish(&member, &call, now).await? {
+                            report.finished += 1;
+                        }
+                    } else if self.never_dialled(&call) {
+                        self.abandon(&member, &call, now).await?;
                     }
                 }
                 MemberState::Dialing if member.lease_until.is_none_or(|l| l < now) => {
@@ -121,6 +123,56 @@ impl Engine {
             self.touched.insert(member.campaign_id.clone());
         }
         Ok(done)
+    }
+
+    /// A call stored for a dial but never confirmed by Twilio (no CallSid, no callback) for two
+    /// leases: the instance placing it stopped before the request left (a crash between storing
+    /// the call and sending it). Twilio confirms a create within its 15 s timeout and reports
+    /// `initiated` at once, so after two leases it did not happen.
+    fn never_dialled(&self, call: &Call) -> bool {
+        let lease = self.lease();
+        call.call_sid.is_none()
+            && call.status == CallStatus::Queued
+            && Utc::now() - call.created_at > lease + lease
+    }
+
+    /// Closes a never-dialled call as failed (`NEVER_DIALLED`) and gives its member another turn
+    /// without counting the attempt.
+    async fn abandon(&mut self, member: &Member, call: &Call, now: DateTime<Utc>) -> StoreResult<()> {
+        let store = &self.state.store;
+        tracing::warn!(call_id = %call.id, member = %member.id, "a campaign call was never dialled; retrying the contact");
+        let fields = SetOnce {
+            error: Some(CallError {
+                code: "NEVER_DIALLED".into(),
+                message: "the dial never reached Twilio".into(),
+            }),
+            terminated_by: Some(TerminatedBy {
+                party: Party::System,
+                reason: "never_dialled".into(),
+                source: "campaign-engine".into(),
+            }),
+            ..Default::default()
+        };
+        store.set_once(&call.id, &fields).await?;
+        if let Some(updated) = store
+            .advance_status(&call.id, &StatusUpdate { status: CallStatus::Failed, at: Utc::now() })
+            .await?
+        {
+            self.state.live.publish_call(&updated, false);
+        }
+        let Some(attempt_id) = member.attempt_id.clone() else { return Ok(()) };
+        let end = AttemptEnd {
+            attempt_id,
+            ended_at: now,
+            outcome: None,
+            outcome_final: true,
+            result: AttemptResult::NotDialled,
+            detail: Some("the dial never reached Twilio".into()),
+            counts: false,
+        };
+        store.finish_attempt(&end, &AfterAttempt::Retry(now), now).await?;
+        self.touched.insert(member.campaign_id.clone());
+        Ok(())
     }
 
     /// Takes over a dial whose lease expired. If its call exists (found by the idempotency
