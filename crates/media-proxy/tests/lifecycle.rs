@@ -81,7 +81,8 @@ async fn the_call_context_can_cap_its_duration() {
     twilio.start(call_id.as_str(), &token).await;
     let _conv = agent.next_conn().await;
     let feeder = async {
-        for _ in 0..100 {
+        // 1 s of call, then up to the hang-up wait for Twilio's stop (which never comes here).
+        for _ in 0..300 {
             twilio.media(&ulaw_frame(0xFF)).await;
             if let Some(v) = twilio.next_within(Duration::from_millis(20)).await
                 && v.get("closed").is_some()

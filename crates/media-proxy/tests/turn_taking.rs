@@ -174,9 +174,16 @@ async fn agent_end_lets_the_goodbye_play_then_requests_hang_up() {
     for m in &marks {
         twilio.echo_mark(m).await;
     }
+    // The goodbye played: main-app is asked to hang up through Twilio REST, and the stream stays
+    // open (so the TwiML after </Connect> cannot end the call first) until Twilio stops it.
+    let events = main.wait_ended(&call_id).await;
+    assert!(
+        twilio.next_within(Duration::from_millis(500)).await.is_none(),
+        "stream kept open until Twilio stops it"
+    );
+    twilio.stop().await;
     let (code, _) = twilio.until_closed().await;
     assert_eq!(code, 1000);
-    let events = main.wait_ended(&call_id).await;
     assert_eq!(final_state(&events, "Thanks for your time").heard, Some(HeardState::Heard));
     assert!(
         events.iter().any(|e| matches!(
