@@ -96,6 +96,10 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** What the success body is: parsed JSON (default), nothing, or raw. */
   expect?: "json" | "none" | "blob";
+  /** A body sent as is (a file upload) with its content type, instead of `body` as JSON. */
+  raw?: { body: BodyInit; contentType: string };
+  /** Overrides {@link REQUEST_TIMEOUT_MS} (large uploads). */
+  timeoutMs?: number;
 }
 
 let fetchImpl: FetchLike = (input, init) => fetch(input, init);
@@ -115,11 +119,14 @@ export function setUnauthorizedHandler(f: (() => void) | null): void {
 
 /** Performs one request against the same origin and returns its parsed body. */
 export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? REQUEST_TIMEOUT_MS);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
-  let body: string | undefined;
-  if (opts.body !== undefined) {
+  let body: BodyInit | undefined;
+  if (opts.raw) {
+    headers["Content-Type"] = opts.raw.contentType;
+    body = opts.raw.body;
+  } else if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(opts.body);
   }

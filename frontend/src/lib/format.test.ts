@@ -66,8 +66,8 @@ describe("navigation", () => {
     expect(activeHref("/nowhere/")).toBeNull();
   });
   it("link only to pages that exist", () => {
-    // The pages of this app (src/app/*/page.tsx); campaigns and contacts are not built yet.
-    const pages = ["/", "/live/", "/calls/new/", "/calls/", "/recordings/"];
+    // The pages of this app (src/app/*/page.tsx).
+    const pages = ["/", "/live/", "/calls/new/", "/calls/", "/recordings/", "/campaigns/", "/contacts/", "/dnc/"];
     expect(NAV.map((n) => n.href).sort()).toEqual(pages.sort());
   });
 });

@@ -1,7 +1,4 @@
-/**
- * The sidebar's entries: only pages that exist. The campaigns work adds its pages here
- * (e.g. `{ href: "/campaigns/", label: "Campaigns", icon: "campaigns" }`) when they land.
- */
+/** The sidebar's entries: only pages that exist. */
 
 import type { IconName } from "@/components/icons";
 
@@ -17,6 +14,9 @@ export const NAV: readonly NavItem[] = [
   { href: "/calls/new/", label: "Make a call", icon: "phone" },
   { href: "/calls/", label: "Call log", icon: "list" },
   { href: "/recordings/", label: "Recordings", icon: "recording" },
+  { href: "/campaigns/", label: "Campaigns", icon: "campaigns" },
+  { href: "/contacts/", label: "Contacts", icon: "contacts" },
+  { href: "/dnc/", label: "Do not call", icon: "block" },
 ];
 
 /** Whether `pathname` is inside the nav entry `href` (the longest matching entry wins). */
