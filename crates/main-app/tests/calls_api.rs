@@ -121,3 +121,40 @@ async fn unknown_calls_are_404_and_lists_filter() {
     assert!(csv.starts_with("id,callSid,"), "{csv}");
     assert!(csv.contains("+61491570101"));
 }
+
+/// A Twilio stand-in that answers call creation only after a delay.
+async fn slow_twilio(delay: std::time::Duration) -> String {
+    use axum::routing::post;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/2010-04-01/Accounts/{account}/Calls.json",
+        post(move || async move {
+            tokio::time::sleep(delay).await;
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"sid": "CA0123456789abcdef0123456789abcdef", "status": "queued"})),
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_dial_does_not_leave_a_half_placed_call() {
+    let twilio = slow_twilio(std::time::Duration::from_millis(800)).await;
+    let app = TestApp::spawn_with(&[("TWILIO_API_BASE", &twilio)]).await;
+    let request = app.api(Method::POST, "/api/calls").json(&json!({"to": "+61491570101"})).send();
+    // The client gives up while Twilio is still answering.
+    assert!(tokio::time::timeout(std::time::Duration::from_millis(200), request).await.is_err());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let list: Value = app.api(Method::GET, "/api/calls").send().await.unwrap().json().await.unwrap();
+        if list["items"][0]["callSid"] == "CA0123456789abcdef0123456789abcdef" {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the dial was abandoned with the request: {list}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

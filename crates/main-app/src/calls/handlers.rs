@@ -56,7 +56,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let new = validate::new_call(json_body(body)?, key, &state.settings)?;
-    let placed = service::place_call(&state, new).await.map_err(place_error)?;
+    let placed = service::place_call_detached(&state, new).await.map_err(place_error)?;
     let status = if placed.existing { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(placed.call)).into_response())
 }
@@ -96,7 +96,7 @@ pub async fn outbound_call_alias(
         };
         let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let new = validate::new_call(req, key, &state.settings)?;
-        service::place_call(&state, new).await.map_err(place_error)
+        service::place_call_detached(&state, new).await.map_err(place_error)
     }
     .await;
     match result {

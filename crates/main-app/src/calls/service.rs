@@ -76,6 +76,15 @@ pub fn callback_url(state: &AppState, path: &str, id: &CallId) -> String {
     format!("{}/{}?call={}", state.settings.server_url, path.trim_start_matches('/'), id)
 }
 
+/// [`place_call`] in a task of its own, for request handlers: if the client disconnects while
+/// Twilio is being asked, the handler is dropped but the dial and its bookkeeping still finish
+/// (a call half-placed would otherwise stay `queued` without its CallSid).
+pub async fn place_call_detached(state: &AppState, new: NewCall) -> Result<Placed, PlaceError> {
+    let state2 = state.clone();
+    let task = state.tasks.spawn(async move { place_call(&state2, new).await });
+    task.await.map_err(|e| PlaceError::Store(StoreError::Backend(format!("dial task failed: {e}"))))?
+}
+
 /// Stores the call as `queued`, then creates it at Twilio. Idempotent on `idempotency_key`.
 pub async fn place_call(state: &AppState, new: NewCall) -> Result<Placed, PlaceError> {
     let now = Utc::now();

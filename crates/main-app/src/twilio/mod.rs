@@ -20,6 +20,9 @@ pub use model::{AmdMode, CreateCall, TwilioCall, TwilioError, TwilioRecording};
 #[derive(Clone)]
 pub struct TwilioClient {
     http: reqwest::Client,
+    /// For recording media: no total deadline (a long recording streams for a while), but a
+    /// deadline on connecting and on every read.
+    media_http: reqwest::Client,
     base: String,
     account_sid: String,
     auth_token: SecretString,
@@ -47,8 +50,15 @@ impl TwilioClient {
             .user_agent(concat!("voice-platform/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TwilioError::Transport(e.to_string()))?;
+        let media_http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("voice-platform/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TwilioError::Transport(e.to_string()))?;
         Ok(Self {
             http,
+            media_http,
             base: settings.api_base.trim_end_matches('/').to_owned(),
             account_sid: settings.account_sid.clone(),
             auth_token: settings.auth_token.clone(),
@@ -124,7 +134,7 @@ impl TwilioClient {
     /// `DELETE …/Recordings/{sid}.json`.
     pub async fn delete_recording(&self, recording_sid: &str) -> Result<(), TwilioError> {
         let url = self.url(&format!("Recordings/{recording_sid}.json"));
-        let resp = self.send(reqwest::Method::DELETE, &url, None, true, None).await?;
+        let resp = self.send(reqwest::Method::DELETE, &url, None, true).await?;
         if resp.status().is_success() || resp.status() == reqwest::StatusCode::NOT_FOUND {
             Ok(())
         } else {
@@ -141,7 +151,12 @@ impl TwilioClient {
         range: Option<&str>,
     ) -> Result<reqwest::Response, TwilioError> {
         let url = self.url(&format!("Recordings/{recording_sid}.{extension}"));
-        let resp = self.send(reqwest::Method::GET, &url, None, true, range).await?;
+        let mut req =
+            self.media_http.get(&url).basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()));
+        if let Some(range) = range {
+            req = req.header(reqwest::header::RANGE, range);
+        }
+        let resp = req.send().await.map_err(|e| TwilioError::Transport(e.to_string()))?;
         if resp.status().is_success() { Ok(resp) } else { Err(model::api_error(resp).await) }
     }
 
@@ -152,7 +167,7 @@ impl TwilioClient {
         form: Option<&[(String, String)]>,
         idempotent: bool,
     ) -> Result<T, TwilioError> {
-        let resp = self.send(method, url, form, idempotent, None).await?;
+        let resp = self.send(method, url, form, idempotent).await?;
         if !resp.status().is_success() {
             return Err(model::api_error(resp).await);
         }
@@ -166,7 +181,6 @@ impl TwilioClient {
         url: &str,
         form: Option<&[(String, String)]>,
         idempotent: bool,
-        range: Option<&str>,
     ) -> Result<reqwest::Response, TwilioError> {
         let mut attempt = 0;
         loop {
@@ -176,9 +190,6 @@ impl TwilioClient {
                 .basic_auth(&self.account_sid, Some(self.auth_token.expose_secret()));
             if let Some(form) = form {
                 req = req.form(form);
-            }
-            if let Some(range) = range {
-                req = req.header(reqwest::header::RANGE, range);
             }
             let result = req.send().await;
             attempt += 1;
