@@ -24,6 +24,7 @@ pub mod recordings;
 pub mod retry;
 pub mod settings;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod transcripts;
@@ -66,6 +67,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(campaigns::router())
         .route("/api/auth/me", get(auth::handlers::me))
         .route("/api/config", get(config_api::get))
+        .route("/api/stats/overview", get(stats::overview))
         .route("/api/{*rest}", any(health::api_not_found))
         .route_layer(from_fn_with_state(state.clone(), auth::middleware::require_auth));
 

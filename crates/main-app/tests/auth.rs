@@ -12,6 +12,7 @@ use support::{API_KEY, PASSWORD, TestApp};
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/auth/me"),
     ("GET", "/api/config"),
+    ("GET", "/api/stats/overview"),
     ("GET", "/api/calls"),
     ("POST", "/api/calls"),
     ("GET", "/api/calls/active"),

@@ -158,3 +158,19 @@ async fn a_client_that_disconnects_mid_dial_does_not_leave_a_half_placed_call() 
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn the_overview_counts_todays_calls_in_the_operators_time_zone() {
+    let app = TestApp::spawn().await;
+    app.insert_call(None).await;
+    let r = app.api(Method::GET, "/api/stats/overview?tz=Australia/Sydney").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["timeZone"], "Australia/Sydney");
+    assert_eq!(o["periods"]["today"]["total"], 1);
+    assert_eq!(o["periods"]["last7Days"]["total"], 1);
+    assert_eq!(o["periods"]["today"]["byStatus"]["queued"], 1);
+    assert_eq!(o["periods"]["today"]["answerRate"], Value::Null, "no call has finished");
+    let bad = app.api(Method::GET, "/api/stats/overview?tz=Mars/Olympus").send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -53,6 +53,7 @@ use crate::contacts::store::{ContactStore, DncStore};
 use crate::crm::store::CrmOutbox;
 use crate::post_call::store::FollowupStore;
 use crate::recordings::store::RecordingStore;
+use crate::stats::store::StatsStore;
 use crate::transcripts::store::TranscriptStore;
 use crate::webhooks::inbox::WebhookInbox;
 
@@ -96,6 +97,7 @@ pub trait Store:
     + DncStore
     + CampaignStore
     + DialStore
+    + StatsStore
     + Send
     + Sync
     + 'static

@@ -31,6 +31,7 @@ pub mod contacts;
 pub mod fixtures;
 pub mod post_call;
 pub mod sessions;
+pub mod stats;
 
 pub use post_call::{crm, followups, recordings, transcripts, webhooks};
 
@@ -120,6 +121,9 @@ macro_rules! store_conformance_tests {
             }
             sessions {
                 create_get_delete,
+            }
+            stats {
+                call_stats_aggregate_a_range,
             }
             contacts {
                 contacts_round_trip_with_unique_numbers,

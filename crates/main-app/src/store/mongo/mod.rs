@@ -41,6 +41,7 @@ mod campaigns;
 pub mod migrations;
 mod post_call;
 mod sessions;
+mod stats;
 
 /// Longest any single store operation may take before it fails with `StoreError::Backend`.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(15);

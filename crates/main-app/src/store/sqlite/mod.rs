@@ -43,6 +43,7 @@ mod campaigns;
 pub mod migrations;
 mod post_call;
 mod sessions;
+mod stats;
 
 /// Read connections kept open (the machine has 2 cores; more would only queue on the CPU).
 pub const READERS: usize = 4;
