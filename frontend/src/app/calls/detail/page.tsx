@@ -116,7 +116,7 @@ function CallView({ id }: { id: string }) {
           <Summary call={c} status={status} />
           <RecordingCard state={recordings} ended={isTerminal(status)} />
           <TranscriptCard transcript={transcript} events={events} liveLines={running ? live.transcript : null} />
-          <AnalysisCard transcript={transcript} ended={isTerminal(status)} />
+          <AnalysisCard transcript={transcript} ended={isTerminal(status)} hadConversation={Boolean(c.conversationId)} />
         </div>
         <div className="space-y-6">
           <Card title="Timeline">
@@ -227,7 +227,15 @@ function TranscriptCard({ transcript, events, liveLines }: { transcript: ApiStat
   );
 }
 
-function AnalysisCard({ transcript, ended }: { transcript: ApiState<CallTranscript>; ended: boolean }) {
+function AnalysisCard({
+  transcript,
+  ended,
+  hadConversation,
+}: {
+  transcript: ApiState<CallTranscript>;
+  ended: boolean;
+  hadConversation: boolean;
+}) {
   const analysis = transcript.data?.postCall?.analysis ?? null;
   const meta = transcript.data?.postCall?.metadata;
   return (
@@ -237,7 +245,13 @@ function AnalysisCard({ transcript, ended }: { transcript: ApiState<CallTranscri
       ) : !transcript.data ? (
         <Loading />
       ) : !analysis ? (
-        <Empty title="No analysis yet">{ended ? "The agent platform has not sent its analysis of this call." : "The analysis arrives after the call."}</Empty>
+        ended && !hadConversation ? (
+          <Empty title="No analysis">No conversation with the agent took place on this call.</Empty>
+        ) : (
+          <Empty title="No analysis yet">
+            {ended ? "The agent platform has not sent its analysis of this call." : "The analysis arrives after the call."}
+          </Empty>
+        )
       ) : (
         <div data-testid="analysis">
           <AnalysisView analysis={analysis} meta={meta} />
