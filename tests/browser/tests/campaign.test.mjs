@@ -34,7 +34,7 @@ describe("a campaign", () => {
     const summary = page.getByTestId("import-summary");
     await summary.waitFor();
     assert.match(await summary.innerText(), /3 valid of 4 rows/);
-    assert.match(await page.getByTestId("invalid-rows").innerText(), /not a number/);
+    assert.match(await page.getByTestId("invalid-rows").innerText(), /not a number\s+not a phone number/);
 
     await page.locator('input[name="name"]').fill(`Browser campaign ${Date.now()}`);
     await page.locator('textarea[name="prompt"]').fill("You are calling {{first_name}} from {{company}}. Be brief.");
@@ -63,6 +63,12 @@ describe("a campaign", () => {
     await page.getByText("Completed", { exact: true }).first().waitFor({ timeout: 20_000 });
     const rows = page.getByTestId("member-table").locator("tbody tr");
     assert.equal(await rows.count(), 3);
+    // The contacts table follows too: every contact done, none still shown on a call.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="member-table"] tbody tr')].filter((r) => r.textContent?.includes("Done")).length === 3,
+      null,
+      { timeout: 20_000 },
+    );
     await shoot(page, "campaign-completed");
 
     // The list shows it too.

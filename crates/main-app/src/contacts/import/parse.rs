@@ -233,6 +233,9 @@ fn row_contact(
     if raw.is_empty() {
         return Err((raw, "no phone number".into()));
     }
+    if raw.chars().filter(char::is_ascii_digit).count() < 3 {
+        return Err((raw, "not a phone number".into()));
+    }
     let phone = PhoneNumber::parse(&raw, region).map_err(|e| (raw.clone(), why(&e)))?;
     let first_name = cell(cols.first).map(|s| truncated(s, MAX_NAME));
     let last_name = cell(cols.last).map(|s| truncated(s, MAX_NAME));
@@ -368,6 +371,19 @@ mod tests {
     #[test]
     fn columns_can_be_named_and_a_missing_phone_column_is_an_error() {
         let csv = "Tel,Who\n0412345678,Ann\n";
+        let no_region = parse(
+            "phone\nnot a number\n0412345678\n".as_bytes(),
+            &ColumnChoice::default(),
+            None,
+            &[],
+            Utc::now(),
+        )
+        .expect("parsed");
+        let reasons: Vec<&str> = no_region.invalid.iter().map(|i| i.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["not a phone number", "no country code (+…) and no default region to read it in"]
+        );
         assert!(
             matches!(read(csv, &ColumnChoice::default()), Err(FileError::NoPhoneColumn(h)) if h == "Tel, Who")
         );

@@ -16,6 +16,7 @@ import { campaignApi } from "@/lib/api-campaigns";
 import { useCampaignProgress } from "@/lib/campaign-live";
 import type { Campaign, Member, TemplateCheck } from "@/lib/campaign-types";
 import { formatDateTime } from "@/lib/format";
+import { isTerminal } from "@/lib/live-state";
 import { useLiveCalls } from "@/lib/socket";
 import { useApi } from "@/lib/use-api";
 
@@ -59,7 +60,7 @@ function CampaignView({ id }: { id: string }) {
           <ProgressCounts p={progress} />
         </Card>
         <LiveCalls id={id} />
-        <Members id={id} version={progress.done + progress.inFlight + progress.skipped} />
+        <Members id={id} version={`${progress.status}:${progress.dialled}:${progress.inFlight}:${progress.done}:${progress.skipped}:${progress.remaining}`} />
         <Card title="Settings">
           <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
             <Fact label="Calls at once">{c.settings.maxConcurrent}</Fact>
@@ -152,7 +153,7 @@ function Actions({ campaign, status, onChanged }: { campaign: Campaign; status: 
 
 function LiveCalls({ id }: { id: string }) {
   const live = useLiveCalls();
-  const calls = live.calls.filter((c) => c.campaignId === id);
+  const calls = live.calls.filter((c) => c.campaignId === id && !isTerminal(c.status));
   return (
     <Card title={`Calls in progress (${calls.length})`}>
       {calls.length === 0 ? (
@@ -171,7 +172,7 @@ function LiveCalls({ id }: { id: string }) {
   );
 }
 
-function Members({ id, version }: { id: string; version: number }) {
+function Members({ id, version }: { id: string; version: string }) {
   const [state, setState] = useState("");
   const [offset, setOffset] = useState(0);
   const [open, setOpen] = useState<string | null>(null);
