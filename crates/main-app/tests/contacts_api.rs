@@ -227,3 +227,25 @@ async fn imports_refuse_files_without_a_phone_column_and_files_too_large() {
         (StatusCode::PAYLOAD_TOO_LARGE, Some("FILE_TOO_LARGE"))
     );
 }
+
+#[tokio::test]
+async fn a_twenty_megabyte_file_is_streamed_through_the_preview() {
+    let app = TestApp::spawn().await;
+    let note = "x".repeat(10_000);
+    let csv: String = std::iter::once("phone,note\n".to_owned())
+        .chain((0..2_100).map(|i| format!("+614{:08},{note}\n", 12_000_000 + i)))
+        .collect();
+    assert!(csv.len() > 21_000_000, "{} bytes", csv.len());
+    // Sent in 64 KiB pieces, as a browser streams a file.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        csv.as_bytes().chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let (status, p) = upload(&app, "/api/contacts/import/preview", body).await;
+    assert_eq!(
+        (status, p["valid"].clone(), p["bytes"].as_u64()),
+        (StatusCode::OK, json!(2_100), Some(csv.len() as u64)),
+        "{p}"
+    );
+    let note_kept = p["sample"][0]["contact"]["customFields"]["note"].as_str().unwrap().len();
+    assert_eq!(note_kept, 2_000, "custom values are capped at 2,000 characters");
+}
