@@ -174,3 +174,27 @@ async fn the_overview_counts_todays_calls_in_the_operators_time_zone() {
     let bad = app.api(Method::GET, "/api/stats/overview?tz=Mars/Olympus").send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_number_on_the_do_not_call_list_is_never_dialled() {
+    // Nothing listens at TWILIO_API_BASE: a dial that got that far would be stored as failed.
+    let app = TestApp::spawn().await;
+    let listed = json!({"phone": "+61491570101", "reason": "asked not to be called"});
+    let r = app.api(Method::POST, "/api/dnc").json(&listed).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+
+    let (status, err) = create(&app, json!({"to": "0491 570 101"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["error"]["code"], "DO_NOT_CALL");
+    assert_eq!(err["error"]["field"], "to");
+    assert!(err["error"]["message"].as_str().unwrap().contains("asked not to be called"), "{err}");
+
+    let r = app.api(Method::POST, "/api/outbound-call").json(&json!({"number": "+61491570101"})).send().await;
+    assert_eq!(r.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let list: Value = app.api(Method::GET, "/api/calls").send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 0, "a refused dial stores no call");
+
+    // Another number is still dialled (and fails here only because Twilio is unreachable).
+    let (status, _) = create(&app, json!({"to": "+61491570102"})).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+}

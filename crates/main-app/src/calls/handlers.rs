@@ -27,6 +27,18 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
 fn place_error(e: PlaceError) -> ApiError {
     match e {
         PlaceError::Store(e) => ApiError::from(e),
+        PlaceError::DoNotCall(entry) => {
+            let reason = entry.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            let mut err = ApiError::invalid(
+                "to",
+                format!(
+                    "this number is on the do-not-call list since {}{reason}",
+                    entry.created_at.date_naive()
+                ),
+            );
+            err.code = "DO_NOT_CALL";
+            err
+        }
         PlaceError::Twilio { call, error } => {
             let field = match error.code() {
                 Some(21211 | 21217 | 21214 | 21215 | 21216 | 21219) => Some("to"),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Call, CallError, CallEvent, SetOnce, StatusUpdate};
 use super::store::Inserted;
+use crate::contacts::model::DncEntry;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::twilio::{AmdMode, CreateCall, TwilioError};
@@ -59,6 +60,9 @@ pub enum PlaceError {
     /// The store failed; nothing was dialled.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The number is on the do-not-call list; nothing was stored or dialled.
+    #[error("{} is on the do-not-call list", .0.phone.masked())]
+    DoNotCall(Box<DncEntry>),
     /// Twilio refused or failed; the call is stored as `failed` (or, when the outcome is
     /// unknown, left `queued` for the status callbacks to settle).
     #[error("{error}")]
@@ -86,9 +90,13 @@ pub async fn place_call_detached(state: &AppState, new: NewCall) -> Result<Place
 }
 
 /// Stores the call as `queued`, then creates it at Twilio. Idempotent on `idempotency_key`.
+/// Every dial, from the API or a campaign, is checked against the do-not-call list here.
 pub async fn place_call(state: &AppState, new: NewCall) -> Result<Placed, PlaceError> {
     let now = Utc::now();
     let to = new.to.ok_or_else(|| StoreError::Backend("place_call without a number".into()))?;
+    if let Some(entry) = state.store.get_dnc(&to).await? {
+        return Err(PlaceError::DoNotCall(Box::new(entry)));
+    }
     let call = Call {
         id: CallId::new(),
         call_sid: None,

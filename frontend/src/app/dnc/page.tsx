@@ -1,6 +1,6 @@
 "use client";
 
-/** The do-not-call list: every campaign dial checks it. */
+/** The do-not-call list: every dial, by a campaign or a single call, checks it. */
 
 import { useState } from "react";
 import { Field, Pager } from "@/components/campaign-ui";

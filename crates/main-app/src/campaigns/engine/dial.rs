@@ -173,6 +173,11 @@ impl Engine {
         let call = match result {
             Ok(placed) => placed.call,
             Err(PlaceError::Store(e)) => return Err(e),
+            // Listed after the claim checked it: the next claim skips the member with the reason.
+            Err(PlaceError::DoNotCall(_)) => {
+                self.not_dialled(dial, "on the do-not-call list", now, now).await?;
+                return Ok(false);
+            }
             Err(PlaceError::Twilio { error, .. }) if error.is_rate_limited() => {
                 tracing::warn!(campaign_id = %dial.campaign_id, "Twilio rate limit: slowing down");
                 self.pacer(&dial.campaign_id).rate_limited(now);

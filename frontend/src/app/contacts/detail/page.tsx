@@ -126,7 +126,7 @@ function DncCard({ c, onChanged }: { c: Contact; onChanged: () => void }) {
       {error && <Banner tone="danger">{error}</Banner>}
       {c.dnc ? (
         <div className="flex flex-wrap items-center gap-3 text-sm">
-          <span>Listed {formatDateTime(c.dnc.createdAt)}{c.dnc.reason ? `: ${c.dnc.reason}` : ""} (source: {c.dnc.source}). No campaign calls this number.</span>
+          <span>Listed {formatDateTime(c.dnc.createdAt)}{c.dnc.reason ? `: ${c.dnc.reason}` : ""} (source: {c.dnc.source}). This number is never dialled, by a campaign or a single call.</span>
           <button type="button" className={buttonClass.secondary} onClick={() => void run(() => campaignApi.unmarkDnc(c.id))}>Remove from the list</button>
         </div>
       ) : (
