@@ -161,6 +161,28 @@ fn table() -> Vec<Expect> {
             twilio_end: &[E::RestCompleted],
         },
         Expect {
+            // Nobody speaks: AMD cannot tell (`unknown`, treated as a person), the agent talks to
+            // silence and the callee hangs up after 15 s.
+            to: sc::SILENT,
+            status: S::Completed,
+            outcome: O::NoConversation,
+            answered_by: Some(AnsweredBy::Unknown),
+            amd_may_miss: false,
+            ended_by: (Party::Caller, "caller_hung_up"),
+            bridged: Bridged::Yes,
+            twilio_end: &[E::CalleeHangup],
+        },
+        Expect {
+            to: sc::VOICEMAIL_NO_BEEP,
+            status: S::Completed,
+            outcome: O::Voicemail,
+            answered_by: Some(AnsweredBy::MachineStart),
+            amd_may_miss: false,
+            ended_by: (Party::System, "answering_machine"),
+            bridged: Bridged::Maybe,
+            twilio_end: &[E::RestCompleted],
+        },
+        Expect {
             to: sc::FAX,
             status: S::Completed,
             outcome: O::NoConversation,
