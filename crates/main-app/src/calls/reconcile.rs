@@ -92,7 +92,11 @@ async fn finish(
     let update = StatusUpdate { status, at: Utc::now() };
     if let Some(updated) = state.store.advance_status(&call.id, &update).await? {
         state.store.append_event(&CallEvent::new(&call.id, "reconciled", "reconciler", data)).await?;
-        state.live.publish_call(&updated, false);
+        // At start-up this runs before the post-call listener subscribes to the live hub, so the
+        // ended call is handed to post-call processing here (scheduling is idempotent): it still
+        // gets its outcome, its finalization and its CRM delivery.
+        let (decided, _) = crate::post_call::ended(state, &call.id).await?;
+        state.live.publish_call(decided.as_ref().unwrap_or(&updated), false);
     }
     Ok(())
 }
