@@ -232,3 +232,39 @@ async fn lost_post_call_webhooks_are_recovered_from_elevenlabs_on_demand_and_in_
         .unwrap();
     assert_eq!(again["attempted"], 0);
 }
+
+/// `GET /api/calls/active` lists a live call; `POST /api/calls/{id}/hangup` ends it through
+/// Twilio's REST API with the operator recorded as the one who ended it; a second hang-up is a
+/// conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_hangs_up_a_live_call() {
+    use reqwest::{Method, StatusCode};
+    let stack = Stack::start(&[]).await;
+    let placed = stack.place(json!({ "to": NORMAL, "name": "Ann" })).await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    let sid = placed["callSid"].as_str().unwrap().to_owned();
+    stack.call_when(&id, Duration::from_secs(30), |c| c.status == CallStatus::InProgress).await;
+
+    let active: Value =
+        stack.api(Method::GET, "/api/calls/active").send().await.unwrap().json().await.unwrap();
+    let listed = active.as_array().or_else(|| active["items"].as_array()).expect("a list of live calls");
+    assert!(listed.iter().any(|c| c["id"] == id.as_str()), "{active}");
+
+    let r = stack.api(Method::POST, &format!("/api/calls/{id}/hangup")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let record = stack.sandbox.wait_call_ended(&sid, Duration::from_secs(30)).await.expect("ended at Twilio");
+    assert_eq!(record.end_reason, Some(sandbox::twilio::record::EndReason::RestCompleted));
+
+    let call = stack.finalized(&id).await;
+    assert_eq!(call.status, CallStatus::Completed);
+    let tb = call.terminated_by.expect("terminatedBy");
+    assert_eq!((tb.party, tb.reason.as_str()), (Party::Operator, "operator_hangup"), "{tb:?}");
+    let active: Value =
+        stack.api(Method::GET, "/api/calls/active").send().await.unwrap().json().await.unwrap();
+    assert!(!active.to_string().contains(&id), "no longer live: {active}");
+
+    let again = stack.api(Method::POST, &format!("/api/calls/{id}/hangup")).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let err: Value = again.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "CALL_ALREADY_ENDED");
+}
