@@ -92,6 +92,7 @@ async fn a_conversation_streams_live_lines_ends_held_and_its_recording_streams_w
     assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
     let gone = stack.api(reqwest::Method::GET, &audio).send().await.unwrap();
     assert_eq!(gone.status(), reqwest::StatusCode::NOT_FOUND);
+    assert!(stack.sandbox.recording_wav(&sid).is_none(), "the recording is deleted at Twilio too");
     client.close().await;
 }
 
