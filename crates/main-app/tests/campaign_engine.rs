@@ -194,3 +194,38 @@ async fn pacing_limits_dials_per_second_and_halves_on_twilio_rate_limits() {
     let after = fake.calls().len() - before;
     assert!((9..=11).contains(&after), "about one per second for 10 s at the reduced rate: {after}");
 }
+
+#[tokio::test]
+async fn a_scheduled_campaign_starts_at_its_start_date_and_completes_at_its_end_date() {
+    let (fake, app) = setup().await;
+    let numbers = ["+61491570101", "+61491570102"];
+    let ids = add_contacts(&app.state, &numbers).await;
+    let t = now_ms();
+    let settings = CampaignSettings {
+        max_concurrent: 1,
+        calls_per_second: 10.0,
+        start_at: Some(t + Duration::hours(1)),
+        end_at: Some(t + Duration::hours(2)),
+        ..Default::default()
+    };
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    // Back to scheduled, as `POST /start` leaves a campaign whose start date is ahead.
+    let running = [CampaignStatus::Running];
+    app.state.store.set_status(&c.id, &running, CampaignStatus::Scheduled, None, t).await.unwrap().unwrap();
+    let mut e = engine(&app.state);
+
+    assert_eq!(e.tick(t + Duration::minutes(59)).await.unwrap().dialled, 0, "before the start date");
+    assert_eq!(campaign(&app.state, &c.id).await.status, CampaignStatus::Scheduled);
+    assert_eq!(e.tick(t + Duration::hours(1)).await.unwrap().dialled, 1, "one slot");
+    assert_eq!(campaign(&app.state, &c.id).await.status, CampaignStatus::Running);
+
+    // The first call is still live when the end date passes: the second contact is never dialled.
+    let r = e.tick(t + Duration::hours(2)).await.unwrap();
+    assert_eq!(r.dialled, 0);
+    let done = campaign(&app.state, &c.id).await;
+    assert_eq!(done.status, CampaignStatus::Completed);
+    assert_eq!(done.status_reason.as_deref(), Some("the end date passed"));
+    end_all(&fake, "completed", Some("human")).await;
+    assert_eq!(e.tick(t + Duration::hours(3)).await.unwrap().dialled, 0);
+    assert_eq!(fake.calls().len(), 1, "nothing dialled after the end date");
+}
