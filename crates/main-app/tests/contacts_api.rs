@@ -249,3 +249,34 @@ async fn a_twenty_megabyte_file_is_streamed_through_the_preview() {
     let note_kept = p["sample"][0]["contact"]["customFields"]["note"].as_str().unwrap().len();
     assert_eq!(note_kept, 2_000, "custom values are capped at 2,000 characters");
 }
+
+#[tokio::test]
+async fn a_contact_lists_its_calls_and_can_be_deleted() {
+    // Nothing listens at TWILIO_API_BASE: each call is stored (failed) with its contact.
+    let app = TestApp::spawn().await;
+    let (_, ann) = send(&app, Method::POST, "/api/contacts", Some(json!({"phone": "+61491570101"}))).await;
+    let id = ann["id"].as_str().unwrap().to_owned();
+    let (_, other) = send(&app, Method::POST, "/api/contacts", Some(json!({"phone": "+61491570102"}))).await;
+    let mine = json!({"to": "+61491570101", "contactId": id});
+    let (status, _) = send(&app, Method::POST, "/api/calls", Some(mine)).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    let theirs = json!({"to": "+61491570102", "contactId": other["id"]});
+    send(&app, Method::POST, "/api/calls", Some(theirs)).await;
+
+    let (status, calls) = send(&app, Method::GET, &format!("/api/contacts/{id}/calls"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(calls["total"], 1, "{calls}");
+    assert_eq!(
+        (calls["items"][0]["contactId"].as_str(), calls["items"][0]["to"].as_str()),
+        (Some(id.as_str()), Some("+61491570101"))
+    );
+
+    let (status, _) = send(&app, Method::DELETE, &format!("/api/contacts/{id}"), None).await;
+    assert!(status.is_success(), "{status}");
+    let (status, err) = send(&app, Method::GET, &format!("/api/contacts/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    let (status, _) = send(&app, Method::DELETE, &format!("/api/contacts/{id}"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "deleting twice");
+    let (_, list) = send(&app, Method::GET, "/api/contacts", None).await;
+    assert_eq!(list["total"], 1, "the other contact stays");
+}
