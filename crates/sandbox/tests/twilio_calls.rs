@@ -233,3 +233,31 @@ async fn duplicate_test_mode_sends_every_callback_twice() {
     let call = sb.wait_call(&sid, 5 * SECS, |c| c.callbacks.len() == 8).await.unwrap();
     assert_eq!(call.callbacks.iter().filter(|c| c.duplicate).count(), 4);
 }
+
+#[tokio::test]
+async fn a_custom_scenario_file_adds_numbers_and_overrides_builtins() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scenarios.json");
+    std::fs::write(
+        &path,
+        r#"{"scenarios":[
+            {"number":"+61491570150","name":"busy_at_once","dial":"busy","ring_ms":1},
+            {"number":"+61491570103","name":"fails_instead","dial":"failed"}
+        ]}"#,
+    )
+    .unwrap();
+    let sb = sandbox_with(|c| c.scenarios.load_file(&path).expect("the file loads")).await;
+    let app = App::start().await;
+    let tw = Twilio::new(&sb);
+    let custom = tw.create(&app, "+61491570150", &[]).await;
+    let overridden = tw.create(&app, builtin::NO_ANSWER, &[]).await;
+    for (sid, reason, status) in
+        [(&custom, EndReason::Busy, "busy"), (&overridden, EndReason::Failed, "failed")]
+    {
+        let call = sb.wait_call_ended(sid, 10 * SECS).await.expect("ends");
+        assert_eq!((call.end_reason, call.status.as_str()), (Some(reason), status));
+    }
+    let mut book = sandbox::scenario::ScenarioBook::builtin();
+    let missing = book.load_file(&dir.path().join("none.json"));
+    assert!(missing.is_err(), "a missing file is an error, not an empty book");
+}
