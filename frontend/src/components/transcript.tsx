@@ -9,10 +9,10 @@ import { useEffect, useRef } from "react";
 import { formatOffset, heardNote } from "@/lib/format";
 import type { PostCallTurn, Role, TranscriptLine } from "@/lib/types";
 
-function Bubble({ role, time, children, note, muted }: { role: Role; time: string; children: React.ReactNode; note?: string | null; muted?: boolean }) {
+function Bubble({ role, time, children, note, muted, heard }: { role: Role; time: string; children: React.ReactNode; note?: string | null; muted?: boolean; heard?: string }) {
   const agent = role === "agent";
   return (
-    <li className={`flex ${agent ? "justify-start" : "justify-end"}`} data-role={role}>
+    <li className={`flex ${agent ? "justify-start" : "justify-end"}`} data-role={role} data-heard={heard}>
       <div className={`max-w-[85%] sm:max-w-[75%]`}>
         <div className={`mb-1 flex items-baseline gap-2 text-xs text-zinc-500 dark:text-zinc-400 ${agent ? "" : "justify-end"}`}>
           <span className="font-medium text-zinc-700 dark:text-zinc-300">{agent ? "Agent" : "Caller"}</span>
@@ -57,7 +57,7 @@ export function LiveTranscript({ lines, emptyText = "No one has spoken yet." }: 
       {lines.map((l) => {
         const unheard = l.heard === "not_heard";
         return (
-          <Bubble key={l.index} role={l.role} time={formatOffset(l.timeInCallMs)} note={heardNote(l.heard, l.heardMs, l.audioMs)} muted={unheard || l.heard === "pending"}>
+          <Bubble key={l.index} role={l.role} time={formatOffset(l.timeInCallMs)} note={heardNote(l.heard, l.heardMs, l.audioMs)} muted={unheard || l.heard === "pending"} heard={l.heard}>
             {unheard ? <s>{l.text}</s> : l.text}
           </Bubble>
         );

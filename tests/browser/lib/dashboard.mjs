@@ -17,6 +17,9 @@ export async function login(page, next = "/") {
 export async function shoot(page, name) {
   // Let fonts, transitions and pending renders settle.
   await page.waitForTimeout(300);
+  // From the top: the sidebar is sticky, and a full-page capture of a scrolled page shows it
+  // wherever the page was scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(shotsDir, `${name}.png`), fullPage: true });
 }
 

@@ -12,6 +12,7 @@ import { CallsTable } from "@/components/calls-table";
 import { Icon } from "@/components/icons";
 import { Banner, buttonClass, Card, Empty, ErrorState, inputClass, Loading, PageHeader } from "@/components/ui";
 import { api, ApiError } from "@/lib/api";
+import { campaignApi } from "@/lib/api-campaigns";
 import { type CallFilters, EMPTY_FILTERS, filtersFromSearch, filtersToSearch, hasFilters, localDay } from "@/lib/filters";
 import { formatCount, outcomeLabel, statusLabel } from "@/lib/format";
 import { CALL_STATUSES, OUTCOMES } from "@/lib/types";
@@ -162,6 +163,7 @@ function Chips<T extends string>({ legend, all, chosen, label, onChange }: { leg
 function FilterForm({ initial, onApply }: { initial: CallFilters; onApply: (f: CallFilters) => void }) {
   const [f, setF] = useState<CallFilters>(initial);
   const [open, setOpen] = useState(hasFilters(initial));
+  const campaigns = useApi(open ? "campaigns:filter" : null, (s) => campaignApi.listCampaigns("", "", 0, 200, s));
   const submit = (e: FormEvent) => {
     e.preventDefault();
     onApply(f);
@@ -190,8 +192,16 @@ function FilterForm({ initial, onApply }: { initial: CallFilters; onApply: (f: C
             <input id="f-phone" type="search" inputMode="tel" className={inputClass} value={f.phone} onChange={(e) => setF({ ...f, phone: e.target.value })} />
           </div>
           <div>
-            <label htmlFor="f-campaign" className="mb-1 block text-sm font-medium">Campaign ID</label>
-            <input id="f-campaign" type="search" className={inputClass} value={f.campaignId} onChange={(e) => setF({ ...f, campaignId: e.target.value })} />
+            <label htmlFor="f-campaign" className="mb-1 block text-sm font-medium">Campaign</label>
+            <select id="f-campaign" className={inputClass} value={f.campaignId} onChange={(e) => setF({ ...f, campaignId: e.target.value })}>
+              <option value="">Any campaign</option>
+              {campaigns.data?.items.map((c) => (
+                <option key={c.id} value={c.id}>{c.name}</option>
+              ))}
+              {/* A campaign from the URL that is not in the list (deleted, or beyond the first page). */}
+              {f.campaignId && !campaigns.data?.items.some((c) => c.id === f.campaignId) && <option value={f.campaignId}>{f.campaignId}</option>}
+            </select>
+            {campaigns.error && <p className="mt-1 text-xs text-red-600 dark:text-red-400">Campaigns could not be listed: {campaigns.error.message}</p>}
           </div>
         </div>
         <div className="flex gap-2">

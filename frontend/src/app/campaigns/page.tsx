@@ -66,7 +66,7 @@ function Campaigns() {
         ) : !list.data ? (
           <Loading />
         ) : list.data.items.length === 0 ? (
-          <Empty title="No campaigns yet">Create one from a CSV of contacts.</Empty>
+          <Empty title="No campaigns yet">Create one from a CSV, a tag or all your saved contacts.</Empty>
         ) : (
           <>
             <ul className="divide-y divide-zinc-100 dark:divide-zinc-800" data-testid="campaign-list">
