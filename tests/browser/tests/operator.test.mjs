@@ -102,6 +102,57 @@ describe("a live call", () => {
   });
 });
 
+describe("the live connection", () => {
+  it("comes back after a drop, re-subscribes and shows what happened meanwhile", { skip: noSandbox }, async () => {
+    const { context, errors } = await openContext(browser);
+    const page = await context.newPage();
+    await login(page);
+    // Every Socket.IO connection of the tab goes through here: while `down`, the WebSocket is
+    // closed at once and long-polling requests fail, as when the network or the server drops.
+    let down = false;
+    const open = [];
+    await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      if (down) return ws.close({ code: 1011, reason: "test: connection dropped" });
+      ws.connectToServer();
+      open.push(ws);
+    });
+    await page.route(/\/socket\.io\//, (route) => (down ? route.abort("connectionrefused") : route.continue()));
+    await page.goto(url("/live/"));
+    const indicator = page.locator("[data-connection]").first();
+    await page.locator('[data-connection="connected"]').first().waitFor({ state: "attached", timeout: 20_000 });
+    // The page falls back to re-reading the calls API while disconnected; cut that off too, so
+    // what shows up after the drop can only have come over the re-subscribed socket.
+    await page.route(/\/api\/calls(\/|\?|$)/, (route) => route.abort("connectionrefused"));
+
+    down = true;
+    for (const ws of open.splice(0)) await ws.close({ code: 1011, reason: "test: connection dropped" });
+    await page.waitForFunction(() => document.querySelector("[data-connection]")?.getAttribute("data-connection") !== "connected", null, {
+      timeout: 15_000,
+    });
+    const whileDown = await indicator.getAttribute("data-connection");
+    // A call placed while the dashboard is cut off (through the API, as another operator would).
+    const res = await page.request.post(url("/api/calls"), { data: { to: NORMAL, name: `Reconnect test ${Date.now()}` } });
+    assert.ok(res.ok(), `call accepted (${res.status()})`);
+    const callId = (await res.json()).id;
+    assert.ok(callId, "the API names the call");
+    await page.waitForTimeout(1_500);
+    assert.equal(await page.locator(`button[data-call-id="${callId}"]`).count(), 0, "not shown while the connection is down");
+    await shoot(page, "live-connection-down");
+
+    down = false;
+    await page.locator('[data-connection="connected"]').first().waitFor({ state: "attached", timeout: 30_000 });
+    // The fresh snapshot after re-subscribing brings the call in, and its transcript lines flow.
+    await page.locator(`button[data-call-id="${callId}"]`).waitFor({ timeout: 20_000 });
+    await page.locator(`button[data-call-id="${callId}"]`).click();
+    await page.locator('[role="log"] li').first().waitFor({ timeout: env.callTimeoutMs });
+    await shoot(page, "live-reconnected");
+    assert.notEqual(whileDown, "connected", `the indicator showed the drop (${whileDown})`);
+    // The dropped connection's errors are expected; nothing else.
+    assert.deepEqual(errors.filter((e) => !/socket\.io|WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/i.test(String(e))), []);
+    await context.close();
+  });
+});
+
 describe("the call log", () => {
   it("filters, pages and exports what it shows", { skip: noSandbox }, async () => {
     const s = await session();
