@@ -11,6 +11,7 @@ use chrono::Duration;
 use campaign_support::fake_twilio::{Behaviour, FakeTwilio};
 use campaign_support::*;
 use main_app::calls::model::Page;
+use main_app::calls::service::{self, NewCall};
 use main_app::campaigns::model::{CampaignStatus, MemberState};
 use main_app::campaigns::settings_model::{
     CallingWindow, CampaignSettings, Day, LocalTime, RetryPolicy, RetryRule,
@@ -228,4 +229,95 @@ async fn a_scheduled_campaign_starts_at_its_start_date_and_completes_at_its_end_
     end_all(&fake, "completed", Some("human")).await;
     assert_eq!(e.tick(t + Duration::hours(3)).await.unwrap().dialled, 0);
     assert_eq!(fake.calls().len(), 1, "nothing dialled after the end date");
+}
+
+#[tokio::test]
+async fn a_contact_in_two_running_campaigns_is_never_rung_by_both_at_once() {
+    let (fake, app) = setup().await;
+    let number = "+61491570101";
+    let ids = add_contacts(&app.state, &[number]).await;
+    let settings = CampaignSettings { max_concurrent: 5, calls_per_second: 10.0, ..Default::default() };
+    let t = now_ms();
+    let a = running_campaign(&app.state, settings.clone(), &ids, t).await;
+    let b = running_campaign(&app.state, settings, &ids, t).await;
+    let mut e = engine(&app.state);
+
+    assert_eq!(e.tick(t).await.unwrap().dialled, 1, "one campaign dials, the other waits");
+    assert_eq!(fake.dials_of(number), 1);
+    let states = |m: Option<main_app::campaigns::model::Member>| m.unwrap().state;
+    let sa = states(app.state.store.get_member(&a.id, &ids[0]).await.unwrap());
+    let sb = states(app.state.store.get_member(&b.id, &ids[0]).await.unwrap());
+    let (waiting, dialled_by) = if sa == MemberState::Pending { (&a, &b) } else { (&b, &a) };
+    assert_eq!(
+        [sa, sb].iter().filter(|s| **s == MemberState::Pending).count(),
+        1,
+        "exactly one waits ({sa:?}, {sb:?})"
+    );
+    let note =
+        app.state.store.get_member(&waiting.id, &ids[0]).await.unwrap().unwrap().note.unwrap_or_default();
+    assert!(note.contains(&dialled_by.id.to_string()), "the wait names the other campaign: {note}");
+    assert_eq!(e.tick(t + Duration::seconds(40)).await.unwrap().dialled, 0, "still on the first call");
+
+    end_all(&fake, "completed", Some("human")).await;
+    let r = e.tick(t + Duration::seconds(80)).await.unwrap();
+    assert_eq!((r.finished, r.dialled), (1, 1), "once the first call ended the other campaign dials");
+    assert_eq!(fake.dials_of(number), 2);
+    assert_eq!(fake.calls().iter().filter(|c| c.ended.is_none()).count(), 1, "never two calls at once");
+    end_all(&fake, "completed", Some("human")).await;
+    e.tick(t + Duration::seconds(81)).await.unwrap();
+    for c in [&a, &b] {
+        assert_eq!(campaign(&app.state, &c.id).await.status, CampaignStatus::Completed);
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_waits_while_its_contact_is_on_a_single_call() {
+    let (fake, app) = setup().await;
+    let number = "+61491570101";
+    let ids = add_contacts(&app.state, &[number]).await;
+    // An operator calls the number from the dashboard (no campaign).
+    let single =
+        NewCall { to: Some(common::phone::PhoneNumber::parse_e164(number).unwrap()), ..Default::default() };
+    service::place_call(&app.state, single).await.unwrap();
+    let settings = CampaignSettings { max_concurrent: 5, calls_per_second: 10.0, ..Default::default() };
+    let t = now_ms();
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    let mut e = engine(&app.state);
+
+    assert_eq!(e.tick(t).await.unwrap().dialled, 0, "the person is on the operator's call");
+    let m = app.state.store.get_member(&c.id, &ids[0]).await.unwrap().unwrap();
+    assert_eq!(m.state, MemberState::Pending);
+    assert!(m.note.unwrap_or_default().contains("on another call"), "the wait says why");
+    end_all(&fake, "completed", Some("human")).await;
+    assert_eq!(e.tick(t + Duration::seconds(31)).await.unwrap().dialled, 1, "dialled once that call ended");
+    assert_eq!(fake.dials_of(number), 2);
+}
+
+#[tokio::test]
+async fn a_paused_campaign_completes_when_its_end_date_passes() {
+    let (fake, app) = setup().await;
+    let ids = add_contacts(&app.state, &["+61491570101", "+61491570102"]).await;
+    let t = now_ms();
+    let settings = CampaignSettings {
+        max_concurrent: 1,
+        calls_per_second: 10.0,
+        end_at: Some(t + Duration::hours(1)),
+        ..Default::default()
+    };
+    let c = running_campaign(&app.state, settings, &ids, t).await;
+    let running = [CampaignStatus::Running];
+    app.state.store.set_status(&c.id, &running, CampaignStatus::Paused, None, t).await.unwrap().unwrap();
+    let mut e = engine(&app.state);
+
+    assert_eq!(e.tick(t + Duration::minutes(59)).await.unwrap().dialled, 0);
+    assert_eq!(
+        campaign(&app.state, &c.id).await.status,
+        CampaignStatus::Paused,
+        "still paused before the end date"
+    );
+    assert_eq!(e.tick(t + Duration::hours(1)).await.unwrap().dialled, 0);
+    let done = campaign(&app.state, &c.id).await;
+    assert_eq!(done.status, CampaignStatus::Completed, "over without a resume");
+    assert_eq!(done.status_reason.as_deref(), Some("the end date passed"));
+    assert!(fake.calls().is_empty(), "nothing dialled");
 }

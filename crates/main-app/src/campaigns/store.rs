@@ -110,6 +110,14 @@ pub trait DialStore: Send + Sync {
         since: Option<DateTime<Utc>>,
     ) -> StoreResult<AttemptStats>;
 
+    /// A campaign other than `except` in which `contact` is being dialled or is on a call (member
+    /// `dialing` or `live`), if any: the engine never rings one person from two campaigns at once.
+    async fn in_flight_elsewhere(
+        &self,
+        contact: &ContactId,
+        except: &CampaignId,
+    ) -> StoreResult<Option<CampaignId>>;
+
     /// Claims the next due member (see the module docs).
     async fn claim_member(
         &self,

@@ -94,13 +94,14 @@ impl Engine {
         Duration::from_std(self.state.settings.campaigns.lease).unwrap_or(Duration::minutes(2))
     }
 
-    /// One step: reconcile, advance every active campaign, publish progress.
+    /// One step: reconcile, advance every active campaign (paused ones only to end them at their
+    /// end date), publish progress.
     pub async fn tick(&mut self, now: DateTime<Utc>) -> StoreResult<TickReport> {
         let mut report = TickReport::default();
         self.reconcile(now, &mut report).await?;
         self.settle(now).await?;
         let filter = CampaignFilter {
-            statuses: vec![CampaignStatus::Scheduled, CampaignStatus::Running],
+            statuses: vec![CampaignStatus::Scheduled, CampaignStatus::Running, CampaignStatus::Paused],
             search: None,
         };
         let active =
@@ -128,6 +129,21 @@ impl Engine {
         report: &mut TickReport,
     ) -> StoreResult<Vec<dial::Dial>> {
         let store = self.state.store.clone();
+        let ended = campaign.settings.end_at.is_some_and(|e| e <= now);
+        if campaign.status == CampaignStatus::Paused {
+            // A paused campaign whose end date passes is over: it would never dial again.
+            let from = [CampaignStatus::Paused];
+            let reason = Some("the end date passed");
+            if ended
+                && store
+                    .set_status(&campaign.id, &from, CampaignStatus::Completed, reason, now)
+                    .await?
+                    .is_some()
+            {
+                self.touched.insert(campaign.id.clone());
+            }
+            return Ok(Vec::new());
+        }
         self.touched.insert(campaign.id.clone());
         if campaign.status == CampaignStatus::Scheduled {
             if campaign.settings.start_at.is_some_and(|s| s > now) {
@@ -143,7 +159,7 @@ impl Engine {
             self.touched.insert(campaign.id.clone());
             campaign = started;
         }
-        if campaign.settings.end_at.is_some_and(|e| e <= now) {
+        if ended {
             let reason = Some("the end date passed");
             store
                 .set_status(&campaign.id, &[CampaignStatus::Running], CampaignStatus::Completed, reason, now)

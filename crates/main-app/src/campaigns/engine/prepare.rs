@@ -1,24 +1,33 @@
 //! Turns a claimed member into a call to place, or says why not now (deferred to its next
-//! calling window) or never (skipped: do-not-call, deleted contact, missing template variables,
-//! no window ever opens).
+//! calling window, or while the person is on a call from another campaign) or never (skipped:
+//! do-not-call, deleted contact, missing template variables, no window ever opens).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::super::model::{Campaign, Member};
 use super::super::{template, window};
+use crate::calls::model::{CallFilter, Page};
 use crate::calls::service::NewCall;
 use crate::contacts::model::Contact;
 use crate::contacts::tz;
 use crate::state::AppState;
 use crate::store::StoreResult;
+use common::call::CallStatus;
+use common::phone::PhoneNumber;
 
 /// Most dynamic variables passed to the agent (the call API's own limit).
 const MAX_VARIABLES: usize = 50;
 /// Longest variable value passed to the agent.
 const MAX_VALUE_CHARS: usize = 2_000;
+
+/// A contact on a call from another campaign is looked at again after this.
+const BUSY_ELSEWHERE_RETRY: Duration = Duration::seconds(30);
+/// How far back a call still not ended counts as the person being on the line (older ones are
+/// records whose end was missed; start-up reconciliation settles them).
+const LIVE_CALL_HORIZON: Duration = Duration::hours(2);
 
 /// What to do with a claimed member.
 #[derive(Debug, Clone)]
@@ -58,6 +67,16 @@ pub async fn prepare(
         let why = entry.reason.map(|r| format!(": {r}")).unwrap_or_default();
         return Ok(Prepared::Skip { note: format!("on the do-not-call list{why}") });
     }
+    // One person is never rung by two campaigns at once (campaign dials are planned one at a
+    // time per instance, and a dial is `dialing` before the next member is prepared).
+    if let Some(other) = state.store.in_flight_elsewhere(&contact.id, &campaign.id).await? {
+        let note = format!("on a call from campaign {other}; tried again shortly");
+        return Ok(Prepared::Defer { due_at: now + BUSY_ELSEWHERE_RETRY, note });
+    }
+    if on_a_single_call(state, &contact.phone, now).await? {
+        let note = "on another call to this number; tried again shortly".to_owned();
+        return Ok(Prepared::Defer { due_at: now + BUSY_ELSEWHERE_RETRY, note });
+    }
     let (zone, _) = tz::effective(contact.time_zone.as_deref(), &contact.phone, default_zone(campaign));
     match window::next_opening(&campaign.settings.windows, zone, now) {
         None => return Ok(Prepared::Skip { note: "no calling window ever opens".into() }),
@@ -69,6 +88,19 @@ pub async fn prepare(
         Some(_) => {}
     }
     Ok(build(state, campaign, &contact))
+}
+
+/// Whether a call to `phone` placed outside campaigns (a single call from the API or the
+/// dashboard) has not ended yet.
+async fn on_a_single_call(state: &AppState, phone: &PhoneNumber, now: DateTime<Utc>) -> StoreResult<bool> {
+    let filter = CallFilter {
+        statuses: CallStatus::ALL.into_iter().filter(|s| !s.is_terminal()).collect(),
+        phone: Some(phone.as_str().to_owned()),
+        created_from: Some(now - LIVE_CALL_HORIZON),
+        ..Default::default()
+    };
+    let live = state.store.list_calls(&filter, Page { offset: 0, limit: 20 }).await?;
+    Ok(live.items.iter().any(|c| &c.to == phone && c.campaign_id.is_none()))
 }
 
 /// The call for `contact`, or a skip naming the variables it lacks.

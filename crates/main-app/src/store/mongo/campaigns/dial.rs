@@ -63,6 +63,20 @@ impl DialStore for MongoStore {
         super::members::list(self, campaign, states, page).await
     }
 
+    async fn in_flight_elsewhere(
+        &self,
+        contact: &ContactId,
+        except: &CampaignId,
+    ) -> StoreResult<Option<CampaignId>> {
+        let q = doc! {
+            "contactId": contact.as_str(),
+            "campaignId": { "$ne": except.as_str() },
+            "state": { "$in": ["dialing", "live"] },
+        };
+        let found = deadline(self.typed::<MemberDoc>(MEMBERS).find_one(q)).await?;
+        Ok(found.map(|m| m.into_member()).transpose()?.map(|m| m.campaign_id))
+    }
+
     async fn member_stats(&self, campaign: &CampaignId) -> StoreResult<MemberStats> {
         super::members::stats(self, campaign).await
     }

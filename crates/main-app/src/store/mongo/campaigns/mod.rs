@@ -105,6 +105,7 @@ pub fn campaigns_v4(db: &Database) -> BoxFuture<'_, anyhow::Result<()>> {
                     index(doc! { "campaignId": 1, "state": 1, "seq": 1 }, "campaign_members_state", false),
                     index(doc! { "state": 1, "updatedAt": 1 }, "campaign_members_in_flight", false),
                     index(doc! { "attemptId": 1 }, "campaign_members_attempt", false),
+                    index(doc! { "contactId": 1, "state": 1 }, "campaign_members_contact_state", false),
                 ],
             ),
             (

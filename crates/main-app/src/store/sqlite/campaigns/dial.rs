@@ -135,6 +135,22 @@ impl DialStore for SqliteStore {
         super::members::list(self, campaign, states, page).await
     }
 
+    async fn in_flight_elsewhere(
+        &self,
+        contact: &ContactId,
+        except: &CampaignId,
+    ) -> StoreResult<Option<CampaignId>> {
+        let args = vec![text(contact.as_str()), text(except.as_str())];
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {MEMBER_COLUMNS} FROM campaign_members WHERE contact_id = ?1 AND campaign_id <> ?2 \
+                 AND state IN ('dialing', 'live') LIMIT 1"
+            );
+            Ok(select(conn, &sql, &args, member)?.into_iter().next().map(|m| m.campaign_id))
+        })
+        .await
+    }
+
     async fn member_stats(&self, campaign: &CampaignId) -> StoreResult<MemberStats> {
         super::members::stats(self, campaign).await
     }
