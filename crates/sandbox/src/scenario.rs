@@ -113,6 +113,26 @@ pub enum AgentFault {
     },
 }
 
+impl AgentFault {
+    /// The close code the agent fails with.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::AtConnect { code } | Self::MidCall { code, .. } => code,
+        }
+    }
+
+    /// The `error` event's `error_type` and message that precede the close, per the close-code
+    /// table of reference §6.7: 1002 an operational failure (`llm_error`), 1008 a contract
+    /// failure (`invalid_message`), anything else an unexpected crash (`unknown_websocket_crash`).
+    pub fn error(self) -> (&'static str, &'static str) {
+        match self.code() {
+            1002 => ("llm_error", "The LLM request failed"),
+            1008 => ("invalid_message", "Invalid message"),
+            _ => ("unknown_websocket_crash", "Unexpected server error"),
+        }
+    }
+}
+
 /// How the agent behaves.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -252,3 +252,38 @@ async fn scenario_faults_at_connect_and_mid_call() {
     let conv = sb.wait_conversation(3 * SECS, |c| c.status == "failed" && c.data.is_some()).await.unwrap();
     assert_eq!(conv.data.unwrap()["analysis"]["call_successful"], "failure");
 }
+
+#[tokio::test]
+async fn an_at_connect_fault_reports_the_error_type_of_its_close_code() {
+    let cases = [
+        ("+61491570152", 1002, "llm_error"),
+        ("+61491570153", 1008, "invalid_message"),
+        ("+61491570154", 1011, "unknown_websocket_crash"),
+    ];
+    let sb = sandbox_with(|c| {
+        for (number, code, _) in cases {
+            short_scenario(number, c, |s| s.agent.fault = Some(AgentFault::AtConnect { code }));
+        }
+    })
+    .await;
+    for (number, code, error_type) in cases {
+        let mut client = ElClient::connect(&sb).await;
+        client.send_json(init(json!({"phone_number": number}))).await;
+        let (seen, closed) = client.until_closed().await;
+        assert_eq!(closed, Some(code), "{number}");
+        assert!(
+            seen.iter().all(|v| v["type"] != "conversation_initiation_metadata"),
+            "fails before metadata"
+        );
+        let error = seen.iter().find(|v| v["type"] == "error").expect("error event before the close");
+        assert_eq!(error["error_event"]["code"], code);
+        assert_eq!(error["error_event"]["error_type"], error_type, "close {code}");
+        let conv = sb
+            .wait_conversation(3 * SECS, |c| c.phone_number.as_deref() == Some(number) && c.error.is_some())
+            .await
+            .unwrap();
+        let recorded = conv.error.unwrap();
+        assert_eq!((recorded.code, recorded.error_type.as_str()), (code, error_type));
+        assert_eq!(conv.close_code, Some(code));
+    }
+}
