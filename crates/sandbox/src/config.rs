@@ -88,7 +88,8 @@ pub struct ElevenLabsConfig {
     pub ping_interval: Duration,
     /// How long an unanswered ping is tolerated before closing 1002.
     pub pong_timeout: Duration,
-    /// No client message for this long closes 1002 (`transport_receive_timeout`).
+    /// No client input (any message but `pong`) for this long closes 1002
+    /// (`transport_receive_timeout`, "no user input for 60 s" in reference §6.7).
     pub idle_timeout: Duration,
     /// A conversation longer than this closes 1000 (`max_duration_exceeded`).
     pub max_duration: Duration,

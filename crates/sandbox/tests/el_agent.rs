@@ -287,3 +287,61 @@ async fn an_at_connect_fault_reports_the_error_type_of_its_close_code() {
         assert_eq!(conv.close_code, Some(code));
     }
 }
+
+/// Reads for up to `for_ms`, answering pings (and counting the pongs sent); sends 100 ms of
+/// silence before each read when `audio`. Returns the close code if the agent closed.
+async fn pump(
+    client: &mut ElClient,
+    seen: &mut Vec<Value>,
+    pongs: &mut usize,
+    for_ms: u64,
+    audio: bool,
+) -> Option<Option<u16>> {
+    let until = std::time::Instant::now() + Duration::from_millis(for_ms);
+    while std::time::Instant::now() < until {
+        if audio {
+            client.send_ulaw(&[0; 800]).await;
+        }
+        match tokio::time::timeout(Duration::from_millis(100), client.next()).await {
+            Ok(ElEvent::Json(v)) => {
+                if v["type"] == "ping" {
+                    let id = v["ping_event"]["event_id"].clone();
+                    client.send_json(json!({"type": "pong", "event_id": id})).await;
+                    *pongs += 1;
+                }
+                seen.push(v);
+            }
+            Ok(ElEvent::Closed(code)) => return Some(code),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn closes_1002_when_the_client_sends_no_input_for_the_idle_timeout() {
+    let idle = Duration::from_millis(700);
+    let sb = sandbox_with(|c| {
+        c.elevenlabs.ping_interval = Duration::from_millis(100);
+        c.elevenlabs.idle_timeout = idle;
+    })
+    .await;
+    let mut client = ElClient::connect(&sb).await;
+    client.send_json(init(json!({}))).await;
+    let (mut seen, mut pongs) = (Vec::new(), 0);
+    let closed = pump(&mut client, &mut seen, &mut pongs, 2000, true).await;
+    assert_eq!(closed, None, "audio keeps the conversation alive past the idle timeout");
+    let last_input = std::time::Instant::now();
+    let pongs_before = pongs;
+    let closed = pump(&mut client, &mut seen, &mut pongs, 5000, false).await;
+    let after = last_input.elapsed();
+    assert_eq!(closed, Some(Some(1002)), "closed 1002 once the input stopped");
+    assert!(after >= idle - Duration::from_millis(100), "closed {after:?} after the last input");
+    assert!(pongs - pongs_before >= 3, "pongs kept coming and did not count as input");
+    let error = seen.iter().rev().find(|v| v["type"] == "error").expect("error event before the close");
+    assert_eq!(error["error_event"]["code"], 1002);
+    assert_eq!(error["error_event"]["error_type"], "transport_receive_timeout");
+    let conv = sb.wait_conversation(3 * SECS, |c| c.close_code.is_some()).await.unwrap();
+    assert_eq!(conv.error.unwrap().error_type, "transport_receive_timeout");
+    assert_eq!(conv.closed_by.as_deref(), Some("agent"));
+}

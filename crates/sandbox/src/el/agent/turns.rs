@@ -106,7 +106,7 @@ impl Agent {
         if self.pings.front().is_some_and(|(_, sent)| now.duration_since(*sent) > pong_timeout) {
             return Some(self.fail(1002, "pong_timeout", "No pong received from the client").await);
         }
-        if now.duration_since(self.last_msg) > idle {
+        if now.duration_since(self.last_input) > idle {
             return Some(self.fail(1002, "transport_receive_timeout", "No user input received").await);
         }
         if now.duration_since(self.started) > max {
