@@ -52,6 +52,9 @@ pub struct SandboxConfig {
     pub scenarios: ScenarioBook,
     /// Size limits.
     pub limits: Limits,
+    /// How long a `<Connect><Stream>` WebSocket may take to open (including a scenario's
+    /// `stream.connect_delay_ms`) before the stream fails with 31901. Real time.
+    pub stream_connect_timeout: Duration,
 }
 
 /// One simulated Twilio account.
@@ -174,6 +177,7 @@ impl Default for SandboxConfig {
             test_modes: CallbackTestModes::default(),
             scenarios: ScenarioBook::builtin(),
             limits: Limits::default(),
+            stream_connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -203,6 +207,9 @@ impl SandboxConfig {
         }
         if self.cps_limit == Some(0) {
             return invalid("SANDBOX_CPS_LIMIT", "must be at least 1 (unset it for no limit)");
+        }
+        if self.stream_connect_timeout.is_zero() {
+            return invalid("SANDBOX_STREAM_CONNECT_TIMEOUT_MS", "must be positive");
         }
         if self.elevenlabs.ping_interval.is_zero() {
             return invalid("SANDBOX_EL_PING_INTERVAL_MS", "must be positive");
