@@ -377,3 +377,39 @@ async fn a_retried_create_with_the_same_idempotency_key_dials_once() {
     let dialled = stack.sandbox.calls().into_iter().filter(|c| c.to == sc::BUSY).count();
     assert_eq!(dialled, 1, "Twilio was asked once");
 }
+
+/// The agent speaks and listens in `pcm_16000` (media-proxy transcodes both ways: μ-law 8 kHz
+/// ⇄ 16-bit PCM 16 kHz, reference §6.8): the normal conversation still completes with media
+/// both ways and transcript lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pcm_16000_agent_holds_the_normal_conversation() {
+    let stack = Stack::start_configured(&[], true, |c| {
+        c.elevenlabs.output_format = common::elevenlabs::AudioFormat::Pcm(16000);
+        c.elevenlabs.input_format = common::elevenlabs::AudioFormat::Pcm(16000);
+    })
+    .await;
+    let expect = table().into_iter().find(|e| e.to == sc::NORMAL).expect("normal row");
+    let placed = stack.place(json!({ "to": sc::NORMAL, "name": "Scenario" })).await;
+    let sid = placed["callSid"].as_str().unwrap();
+    stack.sandbox.wait_call_ended(sid, Duration::from_secs(120)).await.expect("the call ended at Twilio");
+    let call = stack.finalized(placed["id"].as_str().unwrap()).await;
+    let record = settled(&stack, sid).await;
+    let events = stack.state.store.list_events(&call.id, 10_000).await.unwrap();
+    check(&stack, &expect, &call, &events, &record).await;
+
+    let conv = stack.sandbox.conversation(&record.conversation_ids[0]).expect("conversation");
+    assert_eq!((conv.input_format.as_str(), conv.output_format.as_str()), ("pcm_16000", "pcm_16000"));
+    // The agent understood the caller from PCM it had to decode: the script's user lines.
+    let heard: Vec<&str> =
+        conv.transcript.iter().filter(|t| t.role == "user").map(|t| t.message.as_str()).collect();
+    assert!(heard.contains(&"Sure, go ahead."), "agent heard {heard:?}");
+    // 20 ms of μ-law is 160 bytes; as PCM 16 kHz it is 640. Passthrough would be 1×, 8 kHz PCM 2×.
+    let frames = record.streams[0].frames_sent as f64;
+    let ratio = conv.user_audio_bytes as f64 / (160.0 * frames);
+    assert!(
+        ratio > 2.7,
+        "agent got {} bytes for {frames} callee frames ({ratio:.2}×)",
+        conv.user_audio_bytes
+    );
+    assert_eq!(conv.user_audio_bytes % 2, 0, "whole 16-bit samples");
+}

@@ -52,6 +52,9 @@ pub struct SandboxConfig {
     pub scenarios: ScenarioBook,
     /// Size limits.
     pub limits: Limits,
+    /// How long a `<Connect><Stream>` WebSocket may take to open (including a scenario's
+    /// `stream.connect_delay_ms`) before the stream fails with 31901. Real time.
+    pub stream_connect_timeout: Duration,
 }
 
 /// One simulated Twilio account.
@@ -88,7 +91,8 @@ pub struct ElevenLabsConfig {
     pub ping_interval: Duration,
     /// How long an unanswered ping is tolerated before closing 1002.
     pub pong_timeout: Duration,
-    /// No client message for this long closes 1002 (`transport_receive_timeout`).
+    /// No client input (any message but `pong`) for this long closes 1002
+    /// (`transport_receive_timeout`, "no user input for 60 s" in reference §6.7).
     pub idle_timeout: Duration,
     /// A conversation longer than this closes 1000 (`max_duration_exceeded`).
     pub max_duration: Duration,
@@ -173,6 +177,7 @@ impl Default for SandboxConfig {
             test_modes: CallbackTestModes::default(),
             scenarios: ScenarioBook::builtin(),
             limits: Limits::default(),
+            stream_connect_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -202,6 +207,9 @@ impl SandboxConfig {
         }
         if self.cps_limit == Some(0) {
             return invalid("SANDBOX_CPS_LIMIT", "must be at least 1 (unset it for no limit)");
+        }
+        if self.stream_connect_timeout.is_zero() {
+            return invalid("SANDBOX_STREAM_CONNECT_TIMEOUT_MS", "must be positive");
         }
         if self.elevenlabs.ping_interval.is_zero() {
             return invalid("SANDBOX_EL_PING_INTERVAL_MS", "must be positive");

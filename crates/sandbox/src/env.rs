@@ -175,6 +175,9 @@ pub fn from_vars(lookup: &dyn Fn(&str) -> Option<String>) -> Result<(SandboxConf
         cps_mode,
         test_modes,
         limits,
+        stream_connect_timeout: v
+            .ms("SANDBOX_STREAM_CONNECT_TIMEOUT_MS")?
+            .unwrap_or(defaults.stream_connect_timeout),
         ..defaults
     };
     accounts(&v, &mut config)?;
@@ -227,6 +230,7 @@ mod tests {
             ("SANDBOX_EL_PING_INTERVAL_MS", "500"),
             ("SANDBOX_TEST_DUPLICATE_CALLBACKS", "true"),
             ("SANDBOX_SCENARIO_FILE", "/tmp/s.json"),
+            ("SANDBOX_STREAM_CONNECT_TIMEOUT_MS", "2500"),
         ])
         .expect("valid");
         assert_eq!(bin.listen.port(), 5000);
@@ -242,6 +246,7 @@ mod tests {
         assert!(c.elevenlabs.allowed_overrides.is_empty());
         assert_eq!(c.elevenlabs.ping_interval, Duration::from_millis(500));
         assert!(c.test_modes.duplicate);
+        assert_eq!(c.stream_connect_timeout, Duration::from_millis(2500));
     }
 
     #[test]
@@ -255,6 +260,7 @@ mod tests {
             ("SANDBOX_EL_AUDIO_FORMAT", "mp3"),
             ("SANDBOX_TEST_SHUFFLE_CALLBACKS", "maybe"),
             ("SANDBOX_TWILIO_EXTRA_ACCOUNTS", "AC1"),
+            ("SANDBOX_STREAM_CONNECT_TIMEOUT_MS", "0"),
         ] {
             let e = read(&[(name, value)]).expect_err(name);
             assert_eq!(e.name, name, "{e}");

@@ -2,7 +2,8 @@
 //!
 //! A [`Scenario`] says how the dial goes (answer, busy, no answer, failed, and the delays), who
 //! answers (a person, a voicemail box, a fax, silence), how the person behaves (interrupts, hangs
-//! up mid-sentence), how the agent behaves (ends the call, fails at connect or mid-call) and the
+//! up mid-sentence), how the agent behaves (ends the call, fails at connect or mid-call), how
+//! the media stream misbehaves (late connect, refused upgrade, jittered or bursty frames) and the
 //! shared [`Script`]. The built-in table uses the fictional Australian mobile range
 //! `+61 491 570 006 … 159` (reserved for drama); any other valid number gets the normal
 //! conversation. Custom scenarios are JSON objects that extend a built-in one (see
@@ -113,6 +114,26 @@ pub enum AgentFault {
     },
 }
 
+impl AgentFault {
+    /// The close code the agent fails with.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::AtConnect { code } | Self::MidCall { code, .. } => code,
+        }
+    }
+
+    /// The `error` event's `error_type` and message that precede the close, per the close-code
+    /// table of reference §6.7: 1002 an operational failure (`llm_error`), 1008 a contract
+    /// failure (`invalid_message`), anything else an unexpected crash (`unknown_websocket_crash`).
+    pub fn error(self) -> (&'static str, &'static str) {
+        match self.code() {
+            1002 => ("llm_error", "The LLM request failed"),
+            1008 => ("invalid_message", "Invalid message"),
+            _ => ("unknown_websocket_crash", "Unexpected server error"),
+        }
+    }
+}
+
 /// How the agent behaves.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -121,6 +142,28 @@ pub struct AgentBehaviour {
     pub end_call_after_script: bool,
     /// Deliberate failure.
     pub fault: Option<AgentFault>,
+}
+
+/// How the Twilio side of `<Connect><Stream>` misbehaves: the fault modes of reference §5.6
+/// (delayed connect, a non-101 answer, jittered frames). All off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StreamBehaviour {
+    /// Wait this long (real time, not scaled) before sending the WebSocket upgrade, as a slow
+    /// network would. The wait counts against the connect timeout
+    /// ([`crate::SandboxConfig::stream_connect_timeout`], 10 s): a delay that reaches it fails
+    /// the stream with 31901 before the server sees anything.
+    pub connect_delay_ms: u64,
+    /// Act as if the upgrade had been answered with this HTTP status instead of 101 (a proxy in
+    /// front of the server refusing it): the stream fails with 31920, the server sees no request
+    /// and the TwiML after `</Connect>` runs, as for a real refusal.
+    pub upgrade_status: Option<u16>,
+    /// Hold every outgoing message back a random 0..=`jitter_ms` (real time), keeping their
+    /// order, so frames arrive bunched and spread; `timestamp`s stay on the 20 ms clock.
+    pub jitter_ms: u64,
+    /// Send the callee's frames in bursts of this many, back to back, once per
+    /// `burst_frames` × 20 ms (0 or 1: one per 20 ms tick).
+    pub burst_frames: u32,
 }
 
 /// Everything that happens on one call.
@@ -151,6 +194,8 @@ pub struct Scenario {
     pub amd_delay_ms: Option<u64>,
     /// The agent's behaviour.
     pub agent: AgentBehaviour,
+    /// Media stream faults.
+    pub stream: StreamBehaviour,
     /// The shared script.
     pub script: Script,
 }
@@ -171,6 +216,7 @@ impl Default for Scenario {
             answered_by: None,
             amd_delay_ms: None,
             agent: AgentBehaviour::default(),
+            stream: StreamBehaviour::default(),
             script: Script::default(),
         }
     }

@@ -252,3 +252,96 @@ async fn scenario_faults_at_connect_and_mid_call() {
     let conv = sb.wait_conversation(3 * SECS, |c| c.status == "failed" && c.data.is_some()).await.unwrap();
     assert_eq!(conv.data.unwrap()["analysis"]["call_successful"], "failure");
 }
+
+#[tokio::test]
+async fn an_at_connect_fault_reports_the_error_type_of_its_close_code() {
+    let cases = [
+        ("+61491570152", 1002, "llm_error"),
+        ("+61491570153", 1008, "invalid_message"),
+        ("+61491570154", 1011, "unknown_websocket_crash"),
+    ];
+    let sb = sandbox_with(|c| {
+        for (number, code, _) in cases {
+            short_scenario(number, c, |s| s.agent.fault = Some(AgentFault::AtConnect { code }));
+        }
+    })
+    .await;
+    for (number, code, error_type) in cases {
+        let mut client = ElClient::connect(&sb).await;
+        client.send_json(init(json!({"phone_number": number}))).await;
+        let (seen, closed) = client.until_closed().await;
+        assert_eq!(closed, Some(code), "{number}");
+        assert!(
+            seen.iter().all(|v| v["type"] != "conversation_initiation_metadata"),
+            "fails before metadata"
+        );
+        let error = seen.iter().find(|v| v["type"] == "error").expect("error event before the close");
+        assert_eq!(error["error_event"]["code"], code);
+        assert_eq!(error["error_event"]["error_type"], error_type, "close {code}");
+        let conv = sb
+            .wait_conversation(3 * SECS, |c| c.phone_number.as_deref() == Some(number) && c.error.is_some())
+            .await
+            .unwrap();
+        let recorded = conv.error.unwrap();
+        assert_eq!((recorded.code, recorded.error_type.as_str()), (code, error_type));
+        assert_eq!(conv.close_code, Some(code));
+    }
+}
+
+/// Reads for up to `for_ms`, answering pings (and counting the pongs sent); sends 100 ms of
+/// silence before each read when `audio`. Returns the close code if the agent closed.
+async fn pump(
+    client: &mut ElClient,
+    seen: &mut Vec<Value>,
+    pongs: &mut usize,
+    for_ms: u64,
+    audio: bool,
+) -> Option<Option<u16>> {
+    let until = std::time::Instant::now() + Duration::from_millis(for_ms);
+    while std::time::Instant::now() < until {
+        if audio {
+            client.send_ulaw(&[0; 800]).await;
+        }
+        match tokio::time::timeout(Duration::from_millis(100), client.next()).await {
+            Ok(ElEvent::Json(v)) => {
+                if v["type"] == "ping" {
+                    let id = v["ping_event"]["event_id"].clone();
+                    client.send_json(json!({"type": "pong", "event_id": id})).await;
+                    *pongs += 1;
+                }
+                seen.push(v);
+            }
+            Ok(ElEvent::Closed(code)) => return Some(code),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn closes_1002_when_the_client_sends_no_input_for_the_idle_timeout() {
+    let idle = Duration::from_millis(700);
+    let sb = sandbox_with(|c| {
+        c.elevenlabs.ping_interval = Duration::from_millis(100);
+        c.elevenlabs.idle_timeout = idle;
+    })
+    .await;
+    let mut client = ElClient::connect(&sb).await;
+    client.send_json(init(json!({}))).await;
+    let (mut seen, mut pongs) = (Vec::new(), 0);
+    let closed = pump(&mut client, &mut seen, &mut pongs, 2000, true).await;
+    assert_eq!(closed, None, "audio keeps the conversation alive past the idle timeout");
+    let last_input = std::time::Instant::now();
+    let pongs_before = pongs;
+    let closed = pump(&mut client, &mut seen, &mut pongs, 5000, false).await;
+    let after = last_input.elapsed();
+    assert_eq!(closed, Some(Some(1002)), "closed 1002 once the input stopped");
+    assert!(after >= idle - Duration::from_millis(100), "closed {after:?} after the last input");
+    assert!(pongs - pongs_before >= 3, "pongs kept coming and did not count as input");
+    let error = seen.iter().rev().find(|v| v["type"] == "error").expect("error event before the close");
+    assert_eq!(error["error_event"]["code"], 1002);
+    assert_eq!(error["error_event"]["error_type"], "transport_receive_timeout");
+    let conv = sb.wait_conversation(3 * SECS, |c| c.close_code.is_some()).await.unwrap();
+    assert_eq!(conv.error.unwrap().error_type, "transport_receive_timeout");
+    assert_eq!(conv.closed_by.as_deref(), Some("agent"));
+}

@@ -232,3 +232,20 @@ async fn unreachable_or_invalid_stream_urls_continue_after_connect() {
     assert_eq!(codes, vec![Some(31902), Some(31922)]);
     assert_eq!(call.says, vec!["Fallback"]);
 }
+
+#[tokio::test]
+async fn start_stream_is_not_supported_and_the_twiml_goes_on() {
+    let sb = sandbox(20.0).await;
+    let mut app = App::start().await;
+    let doc = format!(
+        r#"<Response><Start><Stream url="{}"/></Start><Say>After the start.</Say><Hangup/></Response>"#,
+        app.ws_url()
+    );
+    app.twiml("/twiml", &doc);
+    let sid = Twilio::new(&sb).create(&app, builtin::NORMAL, &[]).await;
+    let call = sb.wait_call_ended(&sid, 10 * SECS).await.unwrap();
+    assert!(call.streams.is_empty(), "no unidirectional stream: {:?}", call.streams);
+    assert_eq!(call.says, vec!["After the start."], "the next verb ran");
+    assert_eq!(call.end_reason, Some(EndReason::TwimlHangup));
+    assert!(app.ws.try_recv().is_err(), "nothing connected to the <Start><Stream> URL");
+}

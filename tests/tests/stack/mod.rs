@@ -37,6 +37,16 @@ impl Stack {
     /// Like [`Stack::start`]; without `webhook` the simulated ElevenLabs sends no post-call
     /// webhook (as when a delivery is lost).
     pub async fn start_with(main_overrides: &[(&str, &str)], webhook: bool) -> Self {
+        Self::start_configured(main_overrides, webhook, |_| {}).await
+    }
+
+    /// Like [`Stack::start_with`], with `sandbox` adjusting the simulators' configuration
+    /// (the agent's audio formats, scenarios, ...) before they start.
+    pub async fn start_configured(
+        main_overrides: &[(&str, &str)],
+        webhook: bool,
+        sandbox: impl FnOnce(&mut SandboxConfig),
+    ) -> Self {
         main_app::install_crypto_provider();
         let (sb_l, mp_l, main_l) = (bind().await, bind().await, bind().await);
         let sandbox_base = format!("http://{}", sb_l.local_addr().unwrap());
@@ -47,6 +57,7 @@ impl Stack {
         config.elevenlabs.webhook_url = webhook.then(|| format!("{main}/webhooks/elevenlabs"));
         // Ringing and AMD four times faster; audio stays real time.
         config.speed = 4.0;
+        sandbox(&mut config);
         let sandbox = Sandbox::start(sb_l, config).await.unwrap();
 
         let media = media_proxy::Settings::from_map(&map(&[

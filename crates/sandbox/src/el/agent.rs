@@ -5,8 +5,8 @@
 //! audio with an energy VAD, and when the caller's speech ends emits `user_transcript` with the
 //! script's line and replies with the next agent line. Speech that starts while the agent's
 //! playback clock is running is an interruption: `interruption` + `agent_response_correction`,
-//! and the rest of the turn is not sent. It pings, closes 1002 when pongs stop or the client goes
-//! silent, ends the call with `end_call` + close 1000 when the scenario says, and fails on
+//! and the rest of the turn is not sent. It pings, closes 1002 when pongs stop or the client sends
+//! no input (audio or text; pongs do not count) for the idle timeout, ends the call with `end_call` + close 1000 when the scenario says, and fails on
 //! purpose (error event + close) when the scenario says.
 
 use super::registry::ConversationEntry;
@@ -70,7 +70,8 @@ struct Agent {
     pings: VecDeque<(u64, Instant)>,
     next_ping: Instant,
     rtt_ms: Option<u64>,
-    last_msg: Instant,
+    /// When the client last sent input (anything but a `pong`): the idle timeout counts from here.
+    last_input: Instant,
     last_audio: Instant,
 }
 
@@ -98,7 +99,7 @@ pub(crate) async fn run(s: AgentSession) -> Ended {
         pings: VecDeque::new(),
         next_ping: now + ping,
         rtt_ms: None,
-        last_msg: now,
+        last_input: now,
         last_audio: now,
     };
     let first = agent.s.first_message.clone();
@@ -143,7 +144,6 @@ impl Agent {
     }
 
     async fn on_message(&mut self, msg: Option<Result<Message, axum::Error>>) -> Option<Ended> {
-        self.last_msg = Instant::now();
         let text = match msg {
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(frame))) => {
@@ -172,6 +172,10 @@ impl Agent {
         let Ok(value) = serde_json::from_str::<Value>(text.as_str()) else {
             return Some(self.fail(1008, "invalid_message", "Invalid JSON message").await);
         };
+        // §6.7: the timeout is "no user input"; a pong only answers our ping, so it does not count.
+        if value.get("type").and_then(Value::as_str) != Some("pong") {
+            self.last_input = Instant::now();
+        }
         if let Some(chunk) = value.get("user_audio_chunk").and_then(Value::as_str) {
             for ev in self.on_audio(chunk) {
                 if let Some(ended) = self.on_vad(ev).await {

@@ -13,8 +13,13 @@ use std::time::Duration;
 /// Builds the envelope and its signature header value.
 pub(crate) fn sign(secret: &str, kind: &str, data: Value, now_unix: i64) -> (Vec<u8>, String) {
     let body = json!({"type": kind, "event_timestamp": now_unix, "data": data}).to_string().into_bytes();
-    let header = common::signature::timestamped_signature(secret, now_unix, &body);
+    let header = signature_header(secret, now_unix, &body);
     (body, header)
+}
+
+/// `ElevenLabs-Signature` for a raw body sent at `t`: `t=<t>,v0=<hex HMAC-SHA256("<t>.<body>")>`.
+fn signature_header(secret: &str, t: i64, body: &[u8]) -> String {
+    common::signature::timestamped_signature(secret, t, body)
 }
 
 /// Sends `post_call_transcription` for a finished conversation (if a URL is configured).
@@ -49,6 +54,15 @@ pub(crate) async fn deliver(state: &AppState, entry: &ConversationEntry, data: V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reference §7.1's test vector.
+    #[test]
+    fn signature_header_matches_the_reference_vector() {
+        assert_eq!(
+            signature_header("wsec_test", 1739537297, br#"{"type":"post_call_transcription"}"#),
+            "t=1739537297,v0=81a65aa1e2057ec4cdc236dca583cf6ef5899fbc7acd1fe2c0921f684fa3779c"
+        );
+    }
 
     #[test]
     fn signature_verifies_over_the_exact_body() {

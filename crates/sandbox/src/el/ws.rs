@@ -223,9 +223,9 @@ async fn session(state: AppState, mut socket: WebSocket) {
     let entry = state.conversations.insert(new_record(&state), state.changes.clone());
     let Some((raw, data)) = initiate(&state, &mut socket, &entry).await else { return };
     let (scenario, first_message) = attach(&state, &entry, raw.as_ref(), &data);
-    if let Some(AgentFault::AtConnect { code }) = scenario.agent.fault {
-        let msg = "Failed to start the conversation";
-        return refuse_and_record(&mut socket, &entry, code, "unknown_websocket_crash", msg).await;
+    if let Some(fault @ AgentFault::AtConnect { code }) = scenario.agent.fault {
+        let (error_type, msg) = fault.error();
+        return refuse_and_record(&mut socket, &entry, code, error_type, msg).await;
     }
     let el = &state.config.elevenlabs;
     let metadata = FromAgent::ConversationInitiationMetadata {

@@ -20,6 +20,7 @@ pub mod error;
 mod fetch;
 mod finish;
 mod live;
+mod pacing;
 pub mod params;
 pub mod playback;
 pub mod record;

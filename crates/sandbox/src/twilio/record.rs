@@ -107,6 +107,9 @@ pub struct StreamStats {
     pub connected: bool,
     /// Twilio error code when it failed (31901 timeout, 31902 refused, 31920 handshake).
     pub error_code: Option<u32>,
+    /// The HTTP status that answered the upgrade instead of 101 (with 31920).
+    #[serde(default)]
+    pub http_status: Option<u16>,
     /// Callee media frames sent to the server.
     pub frames_sent: u64,
     /// Frames not sent because the socket could not keep up.

@@ -5,11 +5,17 @@
 //! channel and a reader task that forwards parsed server messages. The call's actor owns the
 //! [`StreamConn`]: it sends one callee frame per 20 ms tick, plays server `media` through the
 //! [`Playback`] FIFO and echoes marks; [`StreamConn::finish`] sends `stop` and closes.
+//!
+//! The scenario's [`StreamBehaviour`] injects the faults of §5.6: a late upgrade (31901 when it
+//! reaches the connect timeout), an upgrade answered with a non-101 status (31920), and
+//! jittered or bursty delivery of the outgoing messages (see [`super::pacing`]).
 
 use super::call::CallCtx;
+use super::pacing::{Kind, Outgoing, Pacing};
 use super::playback::Playback;
 use super::record::{MarkEcho, StreamStats};
 use super::twiml::StreamSpec;
+use crate::scenario::StreamBehaviour;
 use base64::Engine as _;
 use common::twilio_media::{
     Counter, FromTwilio, InboundMedia, MarkPayload, MediaFormat, StartPayload, StopPayload, ToTwilio,
@@ -46,7 +52,7 @@ pub(crate) enum StreamEvent {
 
 /// A live stream.
 pub(crate) struct StreamConn {
-    out: mpsc::Sender<Message>,
+    out: mpsc::Sender<Outgoing>,
     /// Server messages.
     pub events: mpsc::Receiver<StreamEvent>,
     /// The callee's playback buffer.
@@ -67,23 +73,45 @@ fn strip_query(url: &str) -> String {
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens the WebSocket with `X-Twilio-Signature` over `url`; on failure the Twilio error code
-/// (31922 not ws/wss, 31923 malformed, 31901 timeout, 31920 handshake refused, 31910 TLS,
-/// 31902 connection failed).
-async fn connect(url: &str, token: &str) -> Result<Socket, u32> {
+/// Why the WebSocket did not open: the Twilio error code and, for a non-101 answer, its status.
+struct ConnectError {
+    code: u32,
+    http_status: Option<u16>,
+}
+
+impl From<u32> for ConnectError {
+    fn from(code: u32) -> Self {
+        Self { code, http_status: None }
+    }
+}
+
+/// Opens the WebSocket with `X-Twilio-Signature` over `url` within `timeout`, after the
+/// scenario's connect delay; on failure the Twilio error code (31922 not ws/wss, 31923
+/// malformed, 31901 timeout, 31920 handshake refused, 31910 TLS, 31902 connection failed).
+async fn connect(
+    url: &str,
+    token: &str,
+    faults: &StreamBehaviour,
+    timeout: Duration,
+) -> Result<Socket, ConnectError> {
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-        return Err(31922);
+        return Err(31922.into());
     }
     let mut request = url.into_client_request().map_err(|_| 31923u32)?;
     let signature = common::signature::twilio_signature(token, url, &[]);
     request.headers_mut().insert("X-Twilio-Signature", signature.parse().map_err(|_| 31923u32)?);
-    match tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(request)).await {
-        Err(_) => Err(31901),
-        Ok(Err(WsError::Http(_))) => Err(31920),
-        Ok(Err(WsError::Tls(_))) => Err(31910),
-        Ok(Err(_)) => Err(31902),
-        Ok(Ok((socket, _))) => Ok(socket),
-    }
+    let attempt = async {
+        tokio::time::sleep(Duration::from_millis(faults.connect_delay_ms)).await;
+        if let Some(status) = faults.upgrade_status {
+            return Err(ConnectError { code: 31920, http_status: Some(status) });
+        }
+        tokio_tungstenite::connect_async(request).await.map(|(socket, _)| socket).map_err(|e| match e {
+            WsError::Http(res) => ConnectError { code: 31920, http_status: Some(res.status().as_u16()) },
+            WsError::Tls(_) => 31910.into(),
+            _ => 31902.into(),
+        })
+    };
+    tokio::time::timeout(timeout, attempt).await.unwrap_or_else(|_| Err(31901.into()))
 }
 
 /// Connects the stream of `spec`; on failure returns the Twilio error code (recorded too).
@@ -101,21 +129,24 @@ pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn,
         r.streams.push(stats.clone());
         r.streams.len() - 1
     });
-    let socket = match connect(&url, ctx.token.expose_secret()).await {
+    let faults = ctx.scenario.stream;
+    let timeout = ctx.state.config.stream_connect_timeout;
+    let socket = match connect(&url, ctx.token.expose_secret(), &faults, timeout).await {
         Ok(socket) => socket,
-        Err(code) => {
+        Err(e) => {
             ctx.entry.update(|r| {
-                r.streams[index].error_code = Some(code);
+                r.streams[index].error_code = Some(e.code);
+                r.streams[index].http_status = e.http_status;
                 r.streams[index].ended_by = Some("connect_failed".to_owned());
             });
-            return Err(code);
+            return Err(e.code);
         }
     };
     let (sink, source) = socket.split();
     let (out, out_rx) = mpsc::channel(OUT_QUEUE);
     let (events_tx, events) = mpsc::channel(IN_QUEUE);
     let started = Arc::new(AtomicBool::new(false));
-    tokio::spawn(write_loop(sink, out_rx, started.clone()));
+    tokio::spawn(write_loop(sink, out_rx, started.clone(), Pacing::new(&faults)));
     tokio::spawn(read_loop(source, events_tx, started));
     let mut conn = StreamConn {
         out,
@@ -147,19 +178,28 @@ pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn,
     Ok(conn)
 }
 
-async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Message>, started: Arc<AtomicBool>)
-where
+async fn write_loop<S>(
+    mut sink: S,
+    mut rx: mpsc::Receiver<Outgoing>,
+    started: Arc<AtomicBool>,
+    mut pacing: Pacing,
+) where
     S: futures_util::Sink<Message> + Unpin,
 {
-    while let Some(msg) = rx.recv().await {
-        let is_close = matches!(msg, Message::Close(_));
-        let is_start = matches!(&msg, Message::Text(t) if t.as_str().starts_with("{\"event\":\"start\""));
-        let sent = tokio::time::timeout(Duration::from_secs(5), sink.send(msg)).await;
-        if is_start {
-            started.store(true, Ordering::SeqCst);
-        }
-        if is_close || !matches!(sent, Ok(Ok(()))) {
-            break;
+    while let Some(out) = rx.recv().await {
+        for (release, msg) in pacing.push(out, tokio::time::Instant::now()) {
+            if release > tokio::time::Instant::now() {
+                tokio::time::sleep_until(release).await;
+            }
+            let is_close = matches!(msg, Message::Close(_));
+            let is_start = matches!(&msg, Message::Text(t) if t.as_str().starts_with("{\"event\":\"start\""));
+            let sent = tokio::time::timeout(Duration::from_secs(5), sink.send(msg)).await;
+            if is_start {
+                started.store(true, Ordering::SeqCst);
+            }
+            if is_close || !matches!(sent, Ok(Ok(()))) {
+                return;
+            }
         }
     }
 }
@@ -193,8 +233,18 @@ where
 
 impl StreamConn {
     fn send(&mut self, msg: &FromTwilio) -> bool {
+        let kind = match msg {
+            FromTwilio::Media { .. } => Kind::Media,
+            FromTwilio::Stop { .. } => Kind::End,
+            _ => Kind::Control,
+        };
         let Ok(text) = serde_json::to_string(msg) else { return false };
-        self.out.try_send(Message::text(text)).is_ok()
+        self.enqueue(kind, Message::text(text))
+    }
+
+    fn enqueue(&self, kind: Kind, msg: Message) -> bool {
+        let out = Outgoing { at: tokio::time::Instant::now(), kind, msg };
+        self.out.try_send(out).is_ok()
     }
 
     /// Sends one 20 ms frame of callee audio (μ-law).
@@ -302,7 +352,7 @@ impl StreamConn {
         self.send(&stop);
         let close = CloseFrame { code: 1000.into(), reason: "".into() };
         // If the writer is gone the socket is already closed; nothing more to do.
-        let _ = self.out.try_send(Message::Close(Some(close)));
+        let _ = self.enqueue(Kind::End, Message::Close(Some(close)));
         self.stats.ended_by = Some(ended_by.to_owned());
         self.flush(ctx);
     }

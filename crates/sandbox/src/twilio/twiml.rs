@@ -2,7 +2,8 @@
 //!
 //! Supported: `<Say>` (with `loop`), `<Pause length>`, `<Hangup/>`, `<Reject/>`,
 //! `<Connect action method><Stream url name><Parameter name value/></Stream></Connect>`,
-//! `<Redirect method>url</Redirect>`. Other verbs are kept as [`Verb::Unsupported`] and skipped.
+//! `<Redirect method>url</Redirect>`. Other verbs are kept as [`Verb::Unsupported`] and skipped,
+//! including `<Start><Stream>`: the simulator has no unidirectional streams (`docs/sandbox.md`).
 //! Relative URLs are resolved against the document's URL, as Twilio does. An invalid document
 //! is error 12100.
 

@@ -14,15 +14,6 @@ use common::elevenlabs::{
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// `error_type` used for a deliberate failure with this close code.
-fn fault_type(code: u16) -> (&'static str, &'static str) {
-    match code {
-        1002 => ("llm_error", "The LLM request failed"),
-        1008 => ("invalid_message", "Invalid message"),
-        _ => ("unknown_websocket_crash", "Unexpected server error"),
-    }
-}
-
 impl Agent {
     /// Queues a turn; its `agent_response` and audio go out on the next ticks.
     pub(super) fn speak(&mut self, text: String, now: Instant) {
@@ -115,7 +106,7 @@ impl Agent {
         if self.pings.front().is_some_and(|(_, sent)| now.duration_since(*sent) > pong_timeout) {
             return Some(self.fail(1002, "pong_timeout", "No pong received from the client").await);
         }
-        if now.duration_since(self.last_msg) > idle {
+        if now.duration_since(self.last_input) > idle {
             return Some(self.fail(1002, "transport_receive_timeout", "No user input received").await);
         }
         if now.duration_since(self.started) > max {
@@ -221,10 +212,10 @@ impl Agent {
             user_transcription_event: UserTranscription { user_transcript: text, event_id: id },
         };
         self.send(&msg).await;
-        if let Some(AgentFault::MidCall { after_user_turns, code }) = self.s.scenario.agent.fault
+        if let Some(fault @ AgentFault::MidCall { after_user_turns, code }) = self.s.scenario.agent.fault
             && self.user_turns >= after_user_turns
         {
-            let (error_type, message) = fault_type(code);
+            let (error_type, message) = fault.error();
             return Some(self.fail(code, error_type, message).await);
         }
         if self.s.scenario.agent.end_call_after_script && self.user_turns >= script_len {
