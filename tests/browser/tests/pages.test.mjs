@@ -19,6 +19,21 @@ const PAGES = [
   ["dnc", "/dnc/", "Do not call"],
 ];
 
+/** Form controls and buttons on the page a screen reader could not name (runs in the page). */
+function unlabelledControls() {
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  const named = (el) => {
+    if (el.getAttribute("aria-label")?.trim() || el.getAttribute("aria-labelledby") || el.getAttribute("title")?.trim()) return true;
+    if (el.tagName === "BUTTON" || el.tagName === "A") return !!el.textContent?.trim();
+    if (el.closest("label")) return true;
+    return !!(el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`));
+  };
+  return [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button, a[href]")]
+    .filter((el) => visible(el) || (el.tagName === "INPUT" && el.closest("label")))
+    .filter((el) => !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+}
+
 let browser;
 before(async () => {
   browser = await launch();
@@ -71,6 +86,8 @@ for (const colorScheme of ["light", "dark"]) {
             const clipped = await page.$$eval("[data-table-scroll]", (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).length);
             assert.equal(clipped, 0, `${name}: tables fit their cards`);
           }
+          const unlabelled = await page.evaluate(unlabelledControls);
+          assert.deepEqual(unlabelled, [], `${name}: every control has an accessible name`);
           await shoot(page, `${name}-${colorScheme}-${device}`);
         }
         // A selected live call, when there is one.
@@ -137,6 +154,33 @@ describe("navigation", () => {
     const res = await page.goto(url("/no-such-page/"));
     assert.equal(res.status(), 404);
     await page.getByRole("heading", { name: "Page not found" }).waitFor();
+    await context.close();
+  });
+});
+
+describe("keyboard", () => {
+  it("logs in and follows a nav link without a mouse, with a visible focus ring", async () => {
+    const { context, errors } = await openContext(browser);
+    const page = await context.newPage();
+    await page.goto(url("/login/"));
+    await page.getByLabel("Username").focus();
+    await page.keyboard.type(env.username);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(env.password);
+    await page.keyboard.press("Enter");
+    await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+    // Tab until the nav's "Call log" link has focus, then follow it with Enter.
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press("Tab");
+      reached = await page.evaluate(() => document.activeElement?.textContent?.trim() === "Call log");
+    }
+    assert.ok(reached, "the nav is reachable with Tab");
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, "none", "the focused link shows a focus ring");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Call log" }).waitFor();
+    assert.deepEqual(errors, []);
     await context.close();
   });
 });
