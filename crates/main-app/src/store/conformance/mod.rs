@@ -155,6 +155,8 @@ macro_rules! store_conformance_tests {
                 claims_are_exclusive_and_leased,
                 attempts_retries_dead_letter_and_replay,
                 deliveries_list_newest_first,
+                updates_are_one_per_conversation,
+                only_unclaimed_deliveries_are_refreshed,
             }
             webhooks {
                 webhooks_are_deduplicated_and_processed_once,
