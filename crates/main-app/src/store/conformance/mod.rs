@@ -145,6 +145,7 @@ macro_rules! store_conformance_tests {
                 live_lines_upsert_by_index,
                 conversation_link_is_set_once,
                 post_call_round_trip_and_missing_list,
+                failed_recoveries_are_counted_and_given_up,
             }
             recordings {
                 recording_status_is_monotonic,

@@ -119,6 +119,16 @@ pub fn crm_updates_v5(db: &Database) -> BoxFuture<'_, anyhow::Result<()>> {
     })
 }
 
+/// Migration 6: the order bulk transcript recovery reads conversations in (idempotent).
+pub fn recovery_attempts_v6(db: &Database) -> BoxFuture<'_, anyhow::Result<()>> {
+    Box::pin(async move {
+        let keys = doc! { "recoveryAttempts": 1, "linkedAt": 1, "_id": 1 };
+        let coll = db.collection::<Document>(CONVERSATIONS);
+        deadline(coll.create_index(index(keys, "conversations_recovery_order", false))).await?;
+        Ok(())
+    })
+}
+
 /// A value as a JSON string.
 pub fn json<T: Serialize + ?Sized>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encoding JSON: {e}")))
