@@ -96,3 +96,47 @@ async fn post_call_data_that_arrives_in_time_is_sent_once_in_the_final_report() 
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(crm.requests().len(), 1, "no update for data the final report carried");
 }
+
+#[tokio::test]
+async fn an_update_waits_while_its_final_report_is_being_retried() {
+    let (crm, url) = Crm::start().await;
+    let mut settings = crm_settings(&url, "50");
+    settings.push(("ELEVENLABS_WEBHOOK_SECRET", postcall::WEBHOOK_SECRET.to_owned()));
+    settings.push(("POST_CALL_WAIT_SECS", "1".to_owned()));
+    let app = TestApp::spawn_with(&refs(&settings)).await;
+    let call = app.insert_call(Some("CA00000000000000000000000000000f53")).await;
+    status(&app, &call, "in-progress", "2", &[]).await;
+    agent_connected(&app, &call.id, 0, "conv_down").await;
+    status(&app, &call, "completed", "3", &[("CallDuration", "20")]).await;
+    finalized(&app, &call).await;
+    eventually("the final report failing", Duration::from_secs(10), || async {
+        (crm.requests().len() >= 2).then_some(())
+    })
+    .await;
+
+    // The data lands while the CRM is down: the update is enqueued but held back.
+    let body = post_call_body("conv_down", json!({}), "Sounds good", "success");
+    post_webhook(&app, &body, Some(sign(&body))).await;
+    eventually("the update enqueued", Duration::from_secs(10), || async {
+        let page = get_json(&app, "/api/crm/deliveries").await;
+        (page["total"] == 2).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    crm.up.store(true, Ordering::SeqCst);
+    eventually("both delivered", Duration::from_secs(15), || async {
+        (crm.accepted().len() == 2).then_some(())
+    })
+    .await;
+
+    let update_key = format!("call-{}:update:conv_down", call.id);
+    let requests = crm.requests();
+    let first_update =
+        requests.iter().position(|(_, h, _)| h["idempotency-key"] == update_key.as_str()).unwrap();
+    let final_accepted = requests.iter().position(|(s, _, _)| *s == 200).unwrap();
+    assert!(final_accepted < first_update, "the update was sent before the final report was accepted");
+    assert_eq!(requests.iter().filter(|(_, h, _)| h["idempotency-key"] == update_key.as_str()).count(), 1);
+    let events: Vec<String> =
+        crm.accepted().iter().map(|p| p["event"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(events, ["final", "update"]);
+}

@@ -56,6 +56,11 @@ pub trait CrmOutbox: Send + Sync {
         next: AttemptNext,
     ) -> StoreResult<bool>;
 
+    /// Frees the lease of `owner` on a pending delivery and makes it due at `until`, counting no
+    /// attempt (an update waiting for its call's final report). Returns false, writing
+    /// nothing, when `owner` no longer holds the lease.
+    async fn postpone_delivery(&self, id: &str, owner: &str, until: DateTime<Utc>) -> StoreResult<bool>;
+
     /// Deliveries, newest first, optionally with one status, with the total.
     async fn list_deliveries(
         &self,

@@ -158,6 +158,7 @@ macro_rules! store_conformance_tests {
                 deliveries_list_newest_first,
                 updates_are_one_per_conversation,
                 only_unclaimed_deliveries_are_refreshed,
+                postponing_frees_the_lease_and_counts_nothing,
             }
             webhooks {
                 webhooks_are_deduplicated_and_processed_once,

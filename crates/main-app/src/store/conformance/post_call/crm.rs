@@ -231,3 +231,34 @@ pub async fn only_unclaimed_deliveries_are_refreshed(store: &dyn Store) {
     assert_eq!((kept.payload, kept.post_call_conversation.as_deref()), (body, Some("conv_r")));
     assert!(!store.refresh_unsent_delivery("nope", &json!({}), "conv_x", now).await.expect("refresh"));
 }
+
+/// The lease holder can postpone a delivery without counting an attempt; nobody else can.
+pub async fn postponing_frees_the_lease_and_counts_nothing(store: &dyn Store) {
+    let call = stored_call(store).await;
+    let d = Delivery::update(&call.id, "conv_p", json!({}), t0());
+    store.enqueue_delivery(&d).await.expect("enqueue");
+    let now = t0() + Duration::seconds(1);
+    store.claim_due_deliveries(now, "w", now + Duration::seconds(60), 1).await.expect("claim");
+    let until = now + Duration::seconds(10);
+    assert!(!store.postpone_delivery(&d.id, "intruder", until).await.expect("postpone"), "not its lease");
+    assert!(store.postpone_delivery(&d.id, "w", until).await.expect("postpone"));
+    let later = store.get_delivery(&d.id).await.expect("get").expect("exists");
+    assert_eq!(
+        (later.status, later.attempts, later.next_attempt_at, later.log.len()),
+        (DeliveryStatus::Pending, 0, until, 0)
+    );
+    let before = until - Duration::seconds(1);
+    assert!(
+        store
+            .claim_due_deliveries(before, "x", before + Duration::seconds(60), 1)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(
+        store.claim_due_deliveries(until, "x", until + Duration::seconds(60), 1).await.expect("claim").len(),
+        1,
+        "lease freed"
+    );
+    assert!(!store.postpone_delivery(&d.id, "w", until).await.expect("postpone"), "lost its lease");
+}

@@ -167,6 +167,16 @@ impl CrmOutbox for MongoStore {
         Ok(result.modified_count == 1)
     }
 
+    async fn postpone_delivery(&self, id: &str, owner: &str, until: DateTime<Utc>) -> StoreResult<bool> {
+        let held = doc! { "_id": id, "leaseOwner": owner, "status": "pending" };
+        let set = doc! { "$set": {
+            "nextAttemptAt": bson_time(crate::store::truncate_ms(until)),
+            "leaseOwner": Bson::Null,
+            "leaseUntil": Bson::Null,
+        }};
+        Ok(deadline(self.coll(CRM_DELIVERIES).update_one(held, set)).await?.matched_count == 1)
+    }
+
     async fn list_deliveries(
         &self,
         status: Option<DeliveryStatus>,

@@ -199,6 +199,20 @@ impl CrmOutbox for SqliteStore {
         self.write(move |conn| complete_blocking(conn, &id, &owner, &attempt, next)).await
     }
 
+    async fn postpone_delivery(&self, id: &str, owner: &str, until: DateTime<Utc>) -> StoreResult<bool> {
+        let (id, owner) = (id.to_owned(), owner.to_owned());
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE crm_deliveries SET next_attempt_at = ?3, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = ?1 AND lease_owner = ?2 AND status = 'pending'",
+                params![id, owner, millis(until)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
     async fn list_deliveries(
         &self,
         status: Option<DeliveryStatus>,
