@@ -6,6 +6,8 @@
 //!   (the CRM then gets one report, complete);
 //! - otherwise one `update` delivery is enqueued, keyed `call-<id>:update:<conversation id>`, so
 //!   a retried webhook or a second recovery of the same conversation adds nothing.
+//!   The worker holds an update back while the final report is still being retried, so the
+//!   CRM never gets the older report last.
 //!
 //! Called after post-call data is stored ([`crate::post_call::on_post_call`]) and after a final
 //! report is enqueued ([`crate::post_call::worker::finalize`]): whichever of the two writes comes
