@@ -1,7 +1,8 @@
 //! Issue #5 end to end: main-app, media-proxy and the sandbox on loopback. Live transcript
 //! lines reach a real `socket.io-client` while the call runs; each scenario ends with the right
 //! outcome and `terminatedBy`; a voicemail is left on the voicemail box; the recording streams
-//! with a Range request and can be deleted.
+//! with a Range request and can be deleted; an `unknown` AMD verdict follows the policy and is
+//! pushed live; a campaign dials with its own answering-machine policy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../crates/main-app/tests/sio/mod.rs"]
@@ -9,7 +10,7 @@ mod sio;
 mod stack;
 
 use common::call::{AnsweredBy, CallStatus, Outcome, Party};
-use sandbox::scenario::builtin::{AGENT_ENDS, BUSY, NORMAL, VOICEMAIL};
+use sandbox::scenario::builtin::{AGENT_ENDS, BUSY, NORMAL, SILENT, VOICEMAIL};
 use serde_json::{Value, json};
 use sio::SioClient;
 use stack::{API_KEY, Stack};
@@ -268,4 +269,84 @@ async fn an_operator_hangs_up_a_live_call() {
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let err: Value = again.json().await.unwrap();
     assert_eq!(err["error"]["code"], "CALL_ALREADY_ENDED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_verdict_treated_as_a_machine_is_hung_up_and_pushed_live() {
+    let stack = Stack::start(&[]).await;
+    let mut client = SioClient::connect(&stack.main, json!({ "auth": { "token": API_KEY } })).await;
+    client.connected().await;
+    client.subscribe("calls", None).await;
+    let policy = json!({ "onMachine": "hangup", "unknownAs": "machine" });
+    let placed = stack.place(json!({ "to": SILENT, "name": "Sid", "amdPolicy": policy })).await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    // Twilio's verdict on a callee that never speaks is `unknown`; dashboards see it live.
+    let live = client.event("call:updated", |c| c["id"] == id.as_str() && c["answeredBy"] == "unknown").await;
+    assert_eq!(live["status"], "in-progress");
+    let ended = client.event("call:ended", |c| c["id"] == id.as_str()).await;
+    assert_eq!(ended["answeredBy"], "unknown");
+
+    let call = stack.finalized(&id).await;
+    assert_eq!(call.answered_by, Some(AnsweredBy::Unknown));
+    let tb = call.terminated_by.expect("terminatedBy");
+    assert_eq!(
+        (tb.party, tb.reason.as_str(), tb.source.as_str()),
+        (Party::System, "answering_machine", "amd")
+    );
+    client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_calls_with_its_own_answering_machine_policy() {
+    // The default policy hangs up on machines; the campaign's leaves a message.
+    let stack = Stack::start(&[("AMD_ON_MACHINE", "hangup")]).await;
+    let settings = json!({ "amdPolicy": {
+        "onMachine": "voicemail", "voicemailMessage": "Hi {name}, Acme here. Call us back.", "unknownAs": "human"
+    }});
+    let resp = stack
+        .api(reqwest::Method::POST, "/api/campaigns")
+        .json(&json!({"name": "VM", "settings": settings}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
+    let campaign: Value = resp.json().await.unwrap();
+    let cid = campaign["id"].as_str().unwrap().to_owned();
+    let csv = format!("phone,name\n{VOICEMAIL},Sam\n");
+    let import = stack
+        .api(reqwest::Method::POST, &format!("/api/contacts/import?campaignId={cid}"))
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert!(import.status().is_success(), "{:?}", import.text().await);
+    let start =
+        stack.api(reqwest::Method::POST, &format!("/api/campaigns/{cid}/start")).send().await.unwrap();
+    assert!(start.status().is_success(), "{:?}", start.text().await);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let call = loop {
+        let page: Value = stack
+            .api(reqwest::Method::GET, &format!("/api/calls?campaignId={cid}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(c) = page["items"].as_array().and_then(|i| i.first()).filter(|c| c["callSid"].is_string())
+        {
+            break c.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the campaign placed no call: {page}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let sid = call["callSid"].as_str().unwrap().to_owned();
+    let record = stack.sandbox.wait_call_ended(&sid, Duration::from_secs(90)).await.expect("the call ended");
+    assert!(record.voicemail_message_received, "the campaign's policy left a message: {record:#?}");
+    assert_eq!(record.says, vec!["Hi Sam, Acme here. Call us back.".to_owned()]);
+    let done = stack.finalized(call["id"].as_str().unwrap()).await;
+    assert_eq!(done.outcome, Some(Outcome::Voicemail));
+    let tb = done.terminated_by.expect("terminatedBy");
+    assert_eq!((tb.party, tb.reason.as_str()), (Party::System, "voicemail_left"));
 }

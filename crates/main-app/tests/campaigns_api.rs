@@ -275,3 +275,44 @@ async fn cancel_can_hang_up_the_live_calls() {
     assert_eq!(fake.calls().len(), 3, "nothing dialled after the cancel");
     assert!(fake.calls().iter().all(|c| c.ended.is_some()));
 }
+
+#[tokio::test]
+async fn campaigns_snapshot_lists_the_active_campaigns_and_drops_a_canceled_one() {
+    let app = TestApp::spawn_with(&[("CAMPAIGN_TICK_MS", "50")]).await;
+    let active = campaign_with(&app, 2, json!({})).await;
+    let draft = campaign_with(&app, 1, json!({})).await;
+    let start = format!("/api/campaigns/{active}/start");
+    let (status, started) =
+        send(&app, Method::POST, &start, Some(json!({"at": "2099-01-01T00:00:00Z"}))).await;
+    assert_eq!((status, started["status"].as_str()), (StatusCode::OK, Some("scheduled")), "{started}");
+
+    let mut client = SioClient::connect(&app.base, json!({ "auth": { "token": API_KEY } })).await;
+    client.connected().await;
+    client.subscribe("campaigns", None).await;
+    let snapshot = client.event("campaigns:snapshot", |_| true).await;
+    let items = snapshot.as_array().expect("an array of progress");
+    assert_eq!(items.len(), 1, "only the scheduled campaign, not the draft {draft}: {snapshot}");
+    assert_eq!(
+        (items[0]["campaignId"].as_str(), items[0]["status"].as_str(), items[0]["total"].as_u64()),
+        (Some(active.as_str()), Some("scheduled"), Some(2))
+    );
+
+    let (status, _) =
+        send(&app, Method::POST, &format!("/api/campaigns/{active}/cancel"), Some(json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+    client
+        .event("campaign:progress", |d| d["campaignId"] == active.as_str() && d["status"] == "canceled")
+        .await;
+    // A canceled campaign is no longer active: a fresh subscription's snapshot leaves it out.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        client.subscribe("campaigns", None).await;
+        let again = client.event("campaigns:snapshot", |_| true).await;
+        if again.as_array().is_some_and(Vec::is_empty) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the canceled campaign stays in the snapshot: {again}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.close().await;
+}

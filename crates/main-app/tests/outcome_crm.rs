@@ -6,94 +6,15 @@
 mod postcall;
 mod support;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
 use common::call::{Outcome, Party};
 use common::events::media::{EndReason, MediaEventKind};
 use common::events::{Role, TranscriptLine};
+use postcall::crm::{CRM_SECRET, Crm, crm_settings, finalized, refs, status};
 use postcall::{agent_connected, eventually, get_json, media_events};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use support::TestApp;
-
-const CRM_SECRET: &str = "crm-secret-for-tests";
-
-/// A CRM endpoint that answers 503 while down and 200 while up, remembering every request.
-#[derive(Clone, Default)]
-struct Crm {
-    up: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<(u16, HeaderMap, Bytes)>>>,
-}
-
-impl Crm {
-    async fn start() -> (Self, String) {
-        let crm = Self::default();
-        let state = crm.clone();
-        let router = axum::Router::new().route(
-            "/hook",
-            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-                let state = state.clone();
-                async move {
-                    let status = if state.up.load(Ordering::SeqCst) {
-                        StatusCode::OK
-                    } else {
-                        StatusCode::SERVICE_UNAVAILABLE
-                    };
-                    state.requests.lock().unwrap().push((status.as_u16(), headers, body));
-                    status
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        (crm, url)
-    }
-
-    fn requests(&self) -> Vec<(u16, HeaderMap, Bytes)> {
-        self.requests.lock().unwrap().clone()
-    }
-}
-
-fn crm_settings(url: &str, max_attempts: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("CRM_WEBHOOK_URL", url.to_owned()),
-        ("CRM_WEBHOOK_SECRET", CRM_SECRET.to_owned()),
-        ("CRM_RETRY_BASE_MS", "100".to_owned()),
-        ("CRM_RETRY_MAX_SECS", "1".to_owned()),
-        ("CRM_POLL_MS", "50".to_owned()),
-        ("CRM_MAX_ATTEMPTS", max_attempts.to_owned()),
-    ]
-}
-
-fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}
-
-async fn status(
-    app: &TestApp,
-    call: &main_app::calls::model::Call,
-    status: &str,
-    seq: &str,
-    extra: &[(&str, &str)],
-) {
-    let path = format!("/call-status-callback?call={}", call.id);
-    let sid = call.call_sid.as_ref().unwrap().to_string();
-    let mut params = vec![("CallSid", sid.as_str()), ("CallStatus", status), ("SequenceNumber", seq)];
-    params.extend_from_slice(extra);
-    let resp = app.twilio_post(&path, &params).await;
-    assert!(resp.status().is_success());
-}
-
-async fn finalized(app: &TestApp, call: &main_app::calls::model::Call) -> main_app::calls::model::Call {
-    eventually("finalization", Duration::from_secs(10), || async {
-        app.state.store.finalized_at(&call.id).await.unwrap()?;
-        Some(app.call(&call.id).await)
-    })
-    .await
-}
 
 #[tokio::test]
 async fn unanswered_calls_end_with_their_outcome_and_a_system_termination() {

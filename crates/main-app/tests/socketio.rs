@@ -1,6 +1,7 @@
 //! Socket.IO with a real `socket.io-client`: who may connect, subscriptions with snapshots,
 //! call updates and whole transcript lines pushed live, unsubscribe, a fresh snapshot after a
-//! reconnect, resync after the forwarder lagged, and (with MongoDB) events crossing instances.
+//! reconnect, resync after the forwarder lagged, and (with MongoDB) a call reported by Twilio to
+//! one instance reaching a client of another.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod sio;
@@ -223,6 +224,33 @@ async fn a_lagging_forwarder_resends_snapshots_instead_of_dying() {
     client.close().await;
 }
 
+/// POSTs a signed Twilio status callback for `call` to the instance at `base`.
+async fn twilio_status(
+    http: &reqwest::Client,
+    base: &str,
+    call: &main_app::calls::model::Call,
+    status: &str,
+    seq: &str,
+) {
+    let path = format!("/call-status-callback?call={}", call.id);
+    let sid = call.call_sid.as_ref().unwrap().to_string();
+    let params: Vec<(String, String)> =
+        [("CallSid", sid.as_str()), ("CallStatus", status), ("SequenceNumber", seq)]
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+    let signature =
+        common::signature::twilio_signature(support::AUTH_TOKEN, &format!("{base}{path}"), &params);
+    let resp = http
+        .post(format!("{base}{path}"))
+        .header("X-Twilio-Signature", signature)
+        .form(&params)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "status callback refused: {}", resp.status());
+}
+
 /// A main-app whose Socket.IO rooms go through MongoDB (`MONGODB_URI`), on its own SQLite file.
 async fn instance_on_mongo(uri: &str, database: &str) -> (String, main_app::AppState, tempfile::TempDir) {
     main_app::install_crypto_provider();
@@ -249,7 +277,7 @@ async fn with_mongodb_events_reach_clients_of_another_instance() {
         return;
     };
     let database = format!("sio_{}", uuid::Uuid::new_v4().simple());
-    let (_a_base, a, _a_dir) = instance_on_mongo(&uri, &database).await;
+    let (a_base, a, _a_dir) = instance_on_mongo(&uri, &database).await;
     let (b_base, _b, _b_dir) = instance_on_mongo(&uri, &database).await;
 
     let mut client = SioClient::connect(&b_base, token()).await;
@@ -257,46 +285,31 @@ async fn with_mongodb_events_reach_clients_of_another_instance() {
     client.subscribe("calls", None).await;
     client.event("calls:snapshot", |_| true).await;
 
-    // A call changes on instance A only; the client is connected to instance B. The adapter's
-    // nodes discover each other with heartbeats, so publish until the event crosses.
-    let now = Utc::now();
-    let mut call = main_app::calls::model::Call {
-        id: common::ids::CallId::new(),
-        call_sid: None,
-        to: common::phone::PhoneNumber::parse_e164("+61491570101").unwrap(),
-        from: common::phone::PhoneNumber::parse_e164(support::CALLER_ID).unwrap(),
-        direction: "outbound-api".into(),
-        status: common::call::CallStatus::Ringing,
-        created_at: now,
-        updated_at: now,
-        answered_at: None,
-        ended_at: None,
-        twilio_duration_secs: None,
-        answered_by: None,
-        outcome: None,
-        terminated_by: None,
-        conversation_id: None,
-        stream_sid: None,
-        name: Some("Crossing".into()),
-        prompt: None,
-        first_message: None,
-        language: None,
-        dynamic_variables: Default::default(),
-        contact_id: None,
-        campaign_id: None,
-        idempotency_key: None,
-        error: None,
-    };
-    let id = call.id.to_string();
+    // Twilio reports a call's progress to instance A only (the call is in A's store); the
+    // client is connected to instance B. The adapter's nodes discover each other with
+    // heartbeats, so until they have, a new call rings through A until its update crosses.
+    let http = reqwest::Client::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        a.live.publish_call(&call, false);
+    let mut n = 0;
+    let call = loop {
+        n += 1;
+        let call = support::new_call(Some(&format!("CA{:032x}", 0xc00 + n)));
+        a.store.insert_call(&call).await.unwrap();
+        twilio_status(&http, &a_base, &call, "ringing", "1").await;
         let got = client.drain(Duration::from_millis(500)).await;
-        if got.iter().any(|m| m["event"] == "call:updated" && m["data"]["id"] == id.as_str()) {
-            break;
+        let id = call.id.to_string();
+        if got.iter().any(|m| {
+            m["event"] == "call:updated" && m["data"]["id"] == id.as_str() && m["data"]["status"] == "ringing"
+        }) {
+            break call;
         }
         assert!(tokio::time::Instant::now() < deadline, "no event crossed from A to B: {:?}", client.seen);
-        call.updated_at = Utc::now();
-    }
+    };
+    // Once the instances know each other, every change crosses: the answer, then the end.
+    let id = call.id.to_string();
+    twilio_status(&http, &a_base, &call, "in-progress", "2").await;
+    client.event("call:updated", |d| d["id"] == id.as_str() && d["status"] == "in-progress").await;
+    twilio_status(&http, &a_base, &call, "completed", "3").await;
+    client.event("call:ended", |d| d["id"] == id.as_str()).await;
     client.close().await;
 }

@@ -1,7 +1,9 @@
 //! CRM forwarding through a durable outbox.
 //!
-//! When a call is final ([`crate::post_call`]) exactly one delivery is enqueued in the store
-//! (one per call, enforced by the store). The [`worker`] claims due deliveries with a lease, so
+//! When a call is final ([`crate::post_call`]) exactly one delivery, the call's `final` report,
+//! is enqueued in the store (one per idempotency key, enforced by the store); post-call data
+//! that lands after it went out without that data is forwarded once more as an `update`
+//! ([`update`]). The [`worker`] claims due deliveries with a lease, so
 //! two instances never send one at once, POSTs the JSON ([`payload`]) to `CRM_WEBHOOK_URL` with
 //! an `Idempotency-Key` header (the same on every attempt) and, when `CRM_WEBHOOK_SECRET` is set,
 //! an `X-Signature: t=<unix>,v0=<hex>` HMAC-SHA256 of `"<t>.<body>"`. Failures are retried with
@@ -13,6 +15,7 @@ pub mod handlers;
 pub mod model;
 pub mod payload;
 pub mod store;
+pub mod update;
 pub mod worker;
 
 use axum::Router;

@@ -1,5 +1,7 @@
 //! A CRM delivery: one summary of one finished call, waiting in the outbox, delivered, or given
-//! up on (dead letter), with the log of every attempt.
+//! up on (dead letter), with the log of every attempt. A call has one `final` delivery and, when
+//! ElevenLabs' post-call data landed only after that one was sent without it, one `update`
+//! delivery per conversation carrying it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,6 +37,32 @@ impl DeliveryStatus {
     }
 }
 
+/// Which report of the call a delivery is (the payload's `event` field says the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryKind {
+    /// The report enqueued when the call became final (one per call).
+    Final,
+    /// The same report again, now with post-call data (transcript, analysis, AI summary) that
+    /// arrived after the final one had gone out without it (one per call and conversation).
+    Update,
+}
+
+impl DeliveryKind {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Final => "final",
+            Self::Update => "update",
+        }
+    }
+
+    /// Parses the wire string.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Final, Self::Update].into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 /// One attempt to deliver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,12 +88,19 @@ pub const LOG_LIMIT: usize = 20;
 pub struct Delivery {
     /// Id (UUID v7).
     pub id: String,
-    /// The call it reports (one delivery per call).
+    /// The call it reports.
     pub call_id: CallId,
-    /// Sent as `Idempotency-Key` on every attempt, so the CRM can drop a repeat.
+    /// Final report or post-call update.
+    pub kind: DeliveryKind,
+    /// Sent as `Idempotency-Key` on every attempt, so the CRM can drop a repeat. Unique in the
+    /// outbox: `call-<call id>` for the final report, `call-<call id>:update:<conversation id>`
+    /// for an update, so a retried webhook or a second recovery never enqueues a second one.
     pub idempotency_key: String,
-    /// The JSON body, frozen when the call became final.
+    /// The JSON body, frozen when enqueued (a final report still waiting for its first attempt
+    /// may be refreshed once the post-call data lands, instead of sending an update after it).
     pub payload: Value,
+    /// The conversation whose post-call data the payload carries, if it carries any.
+    pub post_call_conversation: Option<String>,
     /// Where it is.
     pub status: DeliveryStatus,
     /// Attempts made since it was enqueued (or last replayed).
@@ -85,14 +120,16 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// A new pending delivery for `call_id`, due now.
+    /// A new pending final report for `call_id`, due now.
     pub fn new(call_id: &CallId, payload: Value, now: DateTime<Utc>) -> Self {
         let now = crate::store::truncate_ms(now);
         Self {
             id: uuid::Uuid::now_v7().to_string(),
             call_id: call_id.clone(),
+            kind: DeliveryKind::Final,
             idempotency_key: format!("call-{call_id}"),
             payload,
+            post_call_conversation: None,
             status: DeliveryStatus::Pending,
             attempts: 0,
             next_attempt_at: now,
@@ -101,6 +138,21 @@ impl Delivery {
             delivered_at: None,
             last_error: None,
             log: Vec::new(),
+        }
+    }
+
+    /// The same delivery, recorded as carrying the post-call data of `conversation_id`.
+    pub fn with_post_call(mut self, conversation_id: Option<String>) -> Self {
+        self.post_call_conversation = conversation_id;
+        self
+    }
+
+    /// A new pending update of `call_id` carrying the post-call data of `conversation_id`.
+    pub fn update(call_id: &CallId, conversation_id: &str, payload: Value, now: DateTime<Utc>) -> Self {
+        Self {
+            kind: DeliveryKind::Update,
+            idempotency_key: format!("call-{call_id}:update:{conversation_id}"),
+            ..Self::new(call_id, payload, now).with_post_call(Some(conversation_id.to_owned()))
         }
     }
 }

@@ -1,10 +1,13 @@
 //! The JSON a CRM receives for one finished call. It keeps the replaced system's fields
 //! (`type`, `subject`, `to`, `name`, `summary`, `status`, `duration`), so an existing CRM
 //! integration keeps working, and adds the ids, the outcome, who ended the call, the AI
-//! analysis, the campaign and contact references and a link to the recording.
+//! analysis, the campaign and contact references and a link to the recording. `event` says
+//! whether it is the call's `final` report or an `update` carrying post-call data that arrived
+//! after the final report had gone out without it.
 
 use serde_json::{Value, json};
 
+use super::model::DeliveryKind;
 use crate::calls::model::Call;
 use crate::recordings::model::RecordingStatus;
 use crate::state::AppState;
@@ -55,15 +58,25 @@ fn summary(call: &Call, post: Option<&PostCall>, duration: u64) -> String {
     }
 }
 
-/// Builds the delivery body for a final call.
-pub async fn build(state: &AppState, call: &Call) -> Result<Value, StoreError> {
+/// A delivery body and what it was built from.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The JSON sent to the CRM.
+    pub body: Value,
+    /// The conversation whose post-call data the body carries, if the call had any.
+    pub post_call_conversation: Option<String>,
+}
+
+/// Builds the delivery body of `kind` for a final call, from what the store holds now.
+pub async fn build(state: &AppState, call: &Call, kind: DeliveryKind) -> Result<Report, StoreError> {
     let post = state.store.get_post_call(&call.id).await?;
     let recordings = state.store.list_call_recordings(&call.id).await?;
     let recording = recordings.iter().rev().find(|r| r.status == RecordingStatus::Completed);
     let duration = duration_secs(call, post.as_ref());
     let base = &state.settings.server_url;
-    Ok(json!({
+    let body = json!({
         "type": "conversationAICall",
+        "event": kind.as_str(),
         "subject": "Outbound Call",
         "to": call.to.to_string(),
         "name": call.name.as_deref().unwrap_or("Unknown"),
@@ -88,7 +101,8 @@ pub async fn build(state: &AppState, call: &Call) -> Result<Value, StoreError> {
         "startedAt": call.created_at,
         "answeredAt": call.answered_at,
         "endedAt": call.ended_at,
-    }))
+    });
+    Ok(Report { body, post_call_conversation: post.map(|p| p.conversation_id) })
 }
 
 #[cfg(test)]

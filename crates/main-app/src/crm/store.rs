@@ -3,17 +3,36 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 use super::model::{Attempt, AttemptNext, Delivery, DeliveryStatus};
 use crate::calls::model::{Page, Paged};
 use crate::store::StoreResult;
+use common::ids::CallId;
 
 /// The durable outbox.
 #[async_trait]
 pub trait CrmOutbox: Send + Sync {
-    /// Enqueues `delivery` unless its call already has one (atomically: two concurrent enqueues
-    /// for one call store one). Returns true when stored.
+    /// Enqueues `delivery` unless one with its idempotency key exists (atomically: two
+    /// concurrent enqueues with one key store one), which keeps a call to one final report and
+    /// one update per conversation. Returns true when stored.
     async fn enqueue_delivery(&self, delivery: &Delivery) -> StoreResult<bool>;
+
+    /// A call's deliveries, oldest first.
+    async fn call_deliveries(&self, call_id: &CallId) -> StoreResult<Vec<Delivery>>;
+
+    /// Replaces the payload of a pending delivery that no worker ever claimed (no lease owner,
+    /// empty log), recording the conversation whose post-call data it now carries: one
+    /// conditional write. Returns false, writing nothing, otherwise: once a delivery may have
+    /// reached the CRM, a different body under the same idempotency key could be dropped there
+    /// as a repeat.
+    async fn refresh_unsent_delivery(
+        &self,
+        id: &str,
+        payload: &Value,
+        post_call_conversation: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Claims up to `limit` pending deliveries due at `now` whose lease is free or expired, for
     /// `owner` until `lease_until`, oldest due first. A delivery is held by one owner at a time,
@@ -36,6 +55,11 @@ pub trait CrmOutbox: Send + Sync {
         attempt: &Attempt,
         next: AttemptNext,
     ) -> StoreResult<bool>;
+
+    /// Frees the lease of `owner` on a pending delivery and makes it due at `until`, counting no
+    /// attempt (an update waiting for its call's final report). Returns false, writing
+    /// nothing, when `owner` no longer holds the lease.
+    async fn postpone_delivery(&self, id: &str, owner: &str, until: DateTime<Utc>) -> StoreResult<bool>;
 
     /// Deliveries, newest first, optionally with one status, with the total.
     async fn list_deliveries(

@@ -3,13 +3,13 @@
 //! Started by [`crate::run`]; it stops between attempts when the server shuts down, and an
 //! attempt in flight is bounded by `CRM_TIMEOUT_SECS`.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-use super::model::{Attempt, AttemptNext, Delivery};
+use super::model::{Attempt, AttemptNext, Delivery, DeliveryKind, DeliveryStatus};
 use super::{IDEMPOTENCY_HEADER, SIGNATURE_HEADER};
 use crate::calls::model::CallEvent;
 use crate::state::AppState;
@@ -61,11 +61,31 @@ pub async fn deliver_due(
             break;
         }
         for delivery in due {
+            if let Some(until) = wait_for_final(state, &delivery).await? {
+                state.store.postpone_delivery(&delivery.id, owner, until).await?;
+                continue;
+            }
             attempt(state, http, &url, owner, &delivery).await?;
             attempts += 1;
         }
     }
     Ok(attempts)
+}
+
+/// An update is not sent while its call's final report is still pending (being retried), so
+/// the CRM never gets the older report after the newer one: returns when to look again. A
+/// dead final report does not hold the update back.
+async fn wait_for_final(state: &AppState, delivery: &Delivery) -> Result<Option<DateTime<Utc>>, StoreError> {
+    if delivery.kind != DeliveryKind::Update {
+        return Ok(None);
+    }
+    let deliveries = state.store.call_deliveries(&delivery.call_id).await?;
+    let pending_final =
+        deliveries.iter().find(|d| d.kind == DeliveryKind::Final && d.status == DeliveryStatus::Pending);
+    Ok(pending_final.map(|f| {
+        let poll = chrono::Duration::from_std(state.settings.post_call.crm.poll_interval).unwrap_or_default();
+        f.next_attempt_at.max(Utc::now()) + poll
+    }))
 }
 
 /// Sends one delivery once and records the result.

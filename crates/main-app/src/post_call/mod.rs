@@ -110,12 +110,14 @@ pub async fn ended(state: &AppState, call_id: &CallId) -> Result<(Option<Call>, 
     Ok((Some(call), changed))
 }
 
-/// Post-call data was stored for a call: refine its outcome and, if it has ended, finalize now.
+/// Post-call data was stored for a call: refine its outcome and, if it has ended, finalize now
+/// — or, when it was finalized already, forward the data to the CRM ([`crate::crm::update`]).
 pub async fn on_post_call(state: &AppState, call_id: &CallId) -> Result<(), StoreError> {
     let Some(call) = refresh_outcome(state, call_id).await? else { return Ok(()) };
     if call.status.is_terminal() {
         state.store.schedule_finalize(call_id, Utc::now()).await?;
         state.wakeups.finalize.notify_one();
+        crate::crm::update::forward_post_call(state, call_id).await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::calls::model::CallEvent;
+use crate::crm::model::{Delivery, DeliveryKind};
 use crate::live::LiveEvent;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -62,7 +63,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     }
 }
 
-/// Decides the final outcome and enqueues the call's one CRM delivery, then marks it finalized.
+/// Decides the final outcome and enqueues the call's final CRM report, then marks it finalized.
 pub async fn finalize(state: &AppState, id: &CallId) -> Result<(), StoreError> {
     let Some(call) = super::refresh_outcome(state, id).await? else {
         return state.store.mark_finalized(id, Utc::now()).await;
@@ -73,8 +74,9 @@ pub async fn finalize(state: &AppState, id: &CallId) -> Result<(), StoreError> {
     }
     let mut enqueued = false;
     if state.settings.crm_webhook_url.is_some() {
-        let payload = crate::crm::payload::build(state, &call).await?;
-        let delivery = crate::crm::model::Delivery::new(&call.id, payload, Utc::now());
+        let report = crate::crm::payload::build(state, &call, DeliveryKind::Final).await?;
+        let delivery =
+            Delivery::new(&call.id, report.body, Utc::now()).with_post_call(report.post_call_conversation);
         enqueued = state.store.enqueue_delivery(&delivery).await?;
         if enqueued {
             let data = json!({ "deliveryId": delivery.id, "outcome": call.outcome });
@@ -82,6 +84,10 @@ pub async fn finalize(state: &AppState, id: &CallId) -> Result<(), StoreError> {
             state.store.append_event(&event).await?;
             state.wakeups.crm.notify_one();
         }
+        // Post-call data stored while the report was being built would otherwise be missed (its
+        // own path found no final report yet). Before `mark_finalized`, so a failure here is
+        // retried with the finalization.
+        crate::crm::update::forward_post_call(state, id).await?;
     }
     // The finalization itself is recorded in the follow-up store (`finalized_at`), not in the
     // call's audit log, which stays the record of what the outside world reported.

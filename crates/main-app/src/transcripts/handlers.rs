@@ -20,6 +20,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     Ok(Json(CallTranscript {
         live: state.store.live_lines(&call.id).await?,
         post_call: state.store.get_post_call(&call.id).await?,
+        recovery: state.store.recovery_state(&call.id).await?.filter(|r| r.attempts > 0),
     }))
 }
 
@@ -90,7 +91,13 @@ pub struct Failure {
     pub conversation_id: String,
     /// Why.
     pub error: String,
+    /// Bulk recovery stopped trying this one: ElevenLabs has no such conversation, or it failed
+    /// [`RECOVERY_MAX_ATTEMPTS`] times (`POST /api/calls/{id}/transcript/recover` still tries).
+    pub gave_up: bool,
 }
+
+/// Failed bulk recoveries after which a conversation is skipped by bulk recovery.
+pub const RECOVERY_MAX_ATTEMPTS: u32 = 5;
 
 /// `POST /api/transcripts/recover` answer.
 #[derive(Debug, Serialize)]
@@ -105,7 +112,10 @@ pub struct BulkResult {
 }
 
 /// `POST /api/transcripts/recover`: recovers up to `limit` calls whose conversation has no
-/// post-call record, one after the other (ElevenLabs' rate limits are per account).
+/// post-call record, one after the other (ElevenLabs' rate limits are per account). Every
+/// failure is recorded on the conversation: the ones that failed least are tried first, and one
+/// ElevenLabs answers 404 for, or that failed [`RECOVERY_MAX_ATTEMPTS`] times, is skipped from
+/// then on, so conversations that can never be recovered do not starve the others.
 pub async fn recover_bulk(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<BulkResult>> {
     let req: BulkRequest = if body.iter().all(u8::is_ascii_whitespace) {
         BulkRequest::default()
@@ -120,16 +130,34 @@ pub async fn recover_bulk(State(state): State<AppState>, body: Bytes) -> ApiResu
     let mut result = BulkResult { attempted: missing.len(), recovered: 0, failed: Vec::new() };
     for (call_id, conversation_id) in missing {
         let outcome = match state.elevenlabs.conversation(&conversation_id).await {
+            Ok(conv) if conv.conversation_id != conversation_id => {
+                Err(("ElevenLabs returned another conversation".to_owned(), false))
+            }
             Ok(conv) => match unfinished(&conv) {
-                Some(status) => Err(format!("still {status} at ElevenLabs")),
-                None => store_conversation(&state, &conv, "recovered").await?.map(|_| ()),
+                Some(status) => Err((format!("still {status} at ElevenLabs"), false)),
+                None => {
+                    store_conversation(&state, &conv, "recovered").await?.map(|_| ()).map_err(|e| (e, false))
+                }
             },
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err((e.to_string(), e.is_not_found())),
         };
         match outcome {
             Ok(()) => result.recovered += 1,
-            Err(error) => {
-                result.failed.push(Failure { call_id: call_id.to_string(), conversation_id, error })
+            Err((error, permanent)) => {
+                let gave_up = state
+                    .store
+                    .record_recovery_failure(
+                        &call_id,
+                        &error,
+                        permanent,
+                        RECOVERY_MAX_ATTEMPTS,
+                        chrono::Utc::now(),
+                    )
+                    .await?;
+                if gave_up {
+                    tracing::warn!(call_id = %call_id, error = %error, "transcript recovery given up");
+                }
+                result.failed.push(Failure { call_id: call_id.to_string(), conversation_id, error, gave_up })
             }
         }
     }

@@ -168,9 +168,25 @@ pub struct CallTranscript {
     pub live: Vec<TranscriptLine>,
     /// ElevenLabs' record, once it arrived.
     pub post_call: Option<PostCall>,
+    /// Failed bulk recoveries of the record, once there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoveryState>,
 }
 
 /// True when a live transcript has a non-empty line from the callee.
 pub fn caller_spoke_live(lines: &[TranscriptLine]) -> bool {
     lines.iter().any(|l| l.role == Role::User && !l.text.trim().is_empty())
+}
+
+/// Where bulk recovery of one call's conversation stands ([`super::store::TranscriptStore`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryState {
+    /// Failed recoveries so far.
+    pub attempts: u32,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When recovery was given up (bulk recovery skips the conversation from then on; recovery
+    /// of the one call on demand still tries).
+    pub given_up_at: Option<DateTime<Utc>>,
 }

@@ -3,7 +3,9 @@
 
 use async_trait::async_trait;
 
-use super::model::PostCall;
+use chrono::{DateTime, Utc};
+
+use super::model::{PostCall, RecoveryState};
 use crate::store::StoreResult;
 use common::events::TranscriptLine;
 use common::ids::CallId;
@@ -33,7 +35,27 @@ pub trait TranscriptStore: Send + Sync {
     /// The post-call record of a call.
     async fn get_post_call(&self, call_id: &CallId) -> StoreResult<Option<PostCall>>;
 
-    /// Linked conversations that have no post-call record yet, oldest link first, at most
-    /// `limit`: what bulk recovery fetches from ElevenLabs.
+    /// Linked conversations that have no post-call record yet and whose recovery was not given
+    /// up, fewest failed recoveries first, then oldest link first, at most `limit`: what bulk
+    /// recovery fetches from ElevenLabs (so a conversation that keeps failing never starves
+    /// the others).
     async fn conversations_missing_post_call(&self, limit: u64) -> StoreResult<Vec<(CallId, String)>>;
+
+    /// Records a failed recovery of the call's conversation at `at`: counts it and keeps
+    /// `error`; gives recovery up (the conversation leaves the missing list for good) when
+    /// `permanent` (ElevenLabs has no such conversation) or this was failure number
+    /// `max_attempts`. Returns true when recovery is now given up; false too when the call has
+    /// no linked conversation.
+    async fn record_recovery_failure(
+        &self,
+        call_id: &CallId,
+        error: &str,
+        permanent: bool,
+        max_attempts: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Where recovery of the call's conversation stands: failures so far, the last error, and
+    /// when it was given up. `None` when the call has no linked conversation.
+    async fn recovery_state(&self, call_id: &CallId) -> StoreResult<Option<RecoveryState>>;
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use super::support::{STREAM_SECRET, TestApp};
 
+pub mod crm;
+
 /// The webhook secret the tests configure.
 pub const WEBHOOK_SECRET: &str = "wsec_test_secret";
 

@@ -116,34 +116,7 @@ impl TestApp {
 
     /// Inserts a call directly in the store (as if it had been dialled with `sid`).
     pub async fn insert_call(&self, sid: Option<&str>) -> Call {
-        let now = Utc::now();
-        let call = Call {
-            id: common::ids::CallId::new(),
-            call_sid: sid.map(|s| common::ids::CallSid::parse(s).unwrap()),
-            to: common::phone::PhoneNumber::parse_e164("+61491570101").unwrap(),
-            from: common::phone::PhoneNumber::parse_e164(CALLER_ID).unwrap(),
-            direction: "outbound-api".into(),
-            status: common::call::CallStatus::Queued,
-            created_at: now,
-            updated_at: now,
-            answered_at: None,
-            ended_at: None,
-            twilio_duration_secs: None,
-            answered_by: None,
-            outcome: None,
-            terminated_by: None,
-            conversation_id: None,
-            stream_sid: None,
-            name: Some("Ann".into()),
-            prompt: Some("Be brief".into()),
-            first_message: Some("Hi {{name}}".into()),
-            language: None,
-            dynamic_variables: Default::default(),
-            contact_id: None,
-            campaign_id: None,
-            idempotency_key: None,
-            error: None,
-        };
+        let call = new_call(sid);
         match self.state.store.insert_call(&call).await.unwrap() {
             main_app::calls::store::Inserted::New(c) => c,
             main_app::calls::store::Inserted::Existing(c) => c,
@@ -156,5 +129,37 @@ impl TestApp {
 
     pub async fn event_count(&self, id: &common::ids::CallId) -> usize {
         self.state.store.list_events(id, 10_000).await.unwrap().len()
+    }
+}
+
+/// A queued call to Ann, as if it had been dialled with `sid`.
+pub fn new_call(sid: Option<&str>) -> Call {
+    let now = Utc::now();
+    Call {
+        id: common::ids::CallId::new(),
+        call_sid: sid.map(|s| common::ids::CallSid::parse(s).unwrap()),
+        to: common::phone::PhoneNumber::parse_e164("+61491570101").unwrap(),
+        from: common::phone::PhoneNumber::parse_e164(CALLER_ID).unwrap(),
+        direction: "outbound-api".into(),
+        status: common::call::CallStatus::Queued,
+        created_at: now,
+        updated_at: now,
+        answered_at: None,
+        ended_at: None,
+        twilio_duration_secs: None,
+        answered_by: None,
+        outcome: None,
+        terminated_by: None,
+        conversation_id: None,
+        stream_sid: None,
+        name: Some("Ann".into()),
+        prompt: Some("Be brief".into()),
+        first_message: Some("Hi {{name}}".into()),
+        language: None,
+        dynamic_variables: Default::default(),
+        contact_id: None,
+        campaign_id: None,
+        idempotency_key: None,
+        error: None,
     }
 }

@@ -145,6 +145,7 @@ macro_rules! store_conformance_tests {
                 live_lines_upsert_by_index,
                 conversation_link_is_set_once,
                 post_call_round_trip_and_missing_list,
+                failed_recoveries_are_counted_and_given_up,
             }
             recordings {
                 recording_status_is_monotonic,
@@ -155,6 +156,9 @@ macro_rules! store_conformance_tests {
                 claims_are_exclusive_and_leased,
                 attempts_retries_dead_letter_and_replay,
                 deliveries_list_newest_first,
+                updates_are_one_per_conversation,
+                only_unclaimed_deliveries_are_refreshed,
+                postponing_frees_the_lease_and_counts_nothing,
             }
             webhooks {
                 webhooks_are_deduplicated_and_processed_once,

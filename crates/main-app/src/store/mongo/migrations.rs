@@ -34,6 +34,8 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "sessions", apply: sessions_v2 },
     Migration { version: 3, name: "post_call", apply: super::post_call::post_call_v3 },
     Migration { version: 4, name: "campaigns", apply: super::campaigns::campaigns_v4 },
+    Migration { version: 5, name: "crm_updates", apply: super::post_call::crm_updates_v5 },
+    Migration { version: 6, name: "recovery_attempts", apply: super::post_call::recovery_attempts_v6 },
 ];
 
 /// Applies every pending migration; returns how many this call applied.

@@ -26,6 +26,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "sessions", sql: include_str!("migrations/0002_sessions.sql") },
     Migration { version: 3, name: "post_call", sql: include_str!("migrations/0003_post_call.sql") },
     Migration { version: 4, name: "campaigns", sql: include_str!("migrations/0004_campaigns.sql") },
+    Migration { version: 5, name: "crm_updates", sql: include_str!("migrations/0005_crm_updates.sql") },
+    Migration {
+        version: 6,
+        name: "recovery_attempts",
+        sql: include_str!("migrations/0006_recovery_attempts.sql"),
+    },
 ];
 
 /// Applies every pending migration; returns how many were applied.

@@ -91,3 +91,60 @@ async fn events_need_their_call() {
         crate::calls::model::CallEvent::new(&common::ids::CallId::new(), "x", "api", serde_json::json!({}));
     assert!(store.append_event(&orphan).await.is_err());
 }
+
+#[tokio::test]
+async fn migration_5_keeps_existing_deliveries_as_final_reports() {
+    use crate::crm::model::{Delivery, DeliveryKind, DeliveryStatus};
+    use crate::crm::store::CrmOutbox;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(SQLITE_FILE_NAME);
+    let c = call();
+    {
+        // A database as version 4 left it, with one call and its delivery.
+        let mut conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, \
+             applied_at INTEGER NOT NULL) STRICT;",
+        )
+        .expect("records");
+        let tx = conn.transaction().expect("tx");
+        for m in migrations::MIGRATIONS.iter().filter(|m| m.version <= 4) {
+            tx.execute_batch(m.sql).expect("old migration");
+            tx.execute(
+                "INSERT INTO schema_migrations VALUES (?1, ?2, 0)",
+                rusqlite::params![m.version, m.name],
+            )
+            .expect("record");
+        }
+        tx.execute(
+            "INSERT INTO calls (id, to_number, from_number, direction, status, status_rank, created_at, \
+             updated_at, dynamic_variables) VALUES (?1, '+61491570101', '+61298765432', 'outbound-api', \
+             'busy', 4, 0, 0, '{}')",
+            rusqlite::params![c.id.as_str()],
+        )
+        .expect("call");
+        tx.execute(
+            "INSERT INTO crm_deliveries (id, call_id, idempotency_key, payload, status, attempts, \
+             next_attempt_at, created_at, updated_at, delivered_at, last_error, log) \
+             VALUES ('d1', ?1, ?2, '{\"status\":\"no answer\"}', 'delivered', 1, 0, 0, 5, 5, NULL, '[]')",
+            rusqlite::params![c.id.as_str(), format!("call-{}", c.id)],
+        )
+        .expect("delivery");
+        tx.commit().expect("commit");
+    }
+    let store = SqliteStore::open(&path).await.expect("migrates");
+    let kept = store.get_delivery("d1").await.expect("get").expect("kept");
+    assert_eq!(
+        (kept.kind, kept.status, kept.post_call_conversation, kept.payload),
+        (DeliveryKind::Final, DeliveryStatus::Delivered, None, serde_json::json!({"status": "no answer"}))
+    );
+    assert!(
+        !store
+            .enqueue_delivery(&Delivery::new(&c.id, serde_json::json!({}), chrono::Utc::now()))
+            .await
+            .expect("enqueue"),
+        "its key still holds"
+    );
+    let update = Delivery::update(&c.id, "conv_1", serde_json::json!({}), chrono::Utc::now());
+    assert!(store.enqueue_delivery(&update).await.expect("enqueue"), "an update can follow it");
+}

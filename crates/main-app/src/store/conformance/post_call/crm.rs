@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::stored_call;
 use crate::calls::model::Page;
-use crate::crm::model::{Attempt, AttemptNext, Delivery, DeliveryStatus, LOG_LIMIT};
+use crate::crm::model::{Attempt, AttemptNext, Delivery, DeliveryKind, DeliveryStatus, LOG_LIMIT};
 use crate::store::Store;
 use crate::store::conformance::fixtures::t0;
 
@@ -156,4 +156,109 @@ pub async fn deliveries_list_newest_first(store: &dyn Store) {
         page.items.iter().map(|d| d.id.clone()).collect::<Vec<_>>(),
         vec![ids[2].clone(), ids[1].clone()]
     );
+}
+
+/// Besides its final report a call may have one update per conversation (unique idempotency
+/// key, even when enqueued concurrently); a call's deliveries list oldest first.
+pub async fn updates_are_one_per_conversation(store: &dyn Store) {
+    let call = stored_call(store).await;
+    let other = stored_call(store).await;
+    let final_report = Delivery::new(&call.id, json!({"event": "final"}), t0());
+    assert!(store.enqueue_delivery(&final_report).await.expect("enqueue"));
+    assert!(store.enqueue_delivery(&Delivery::new(&other.id, json!({}), t0())).await.expect("enqueue"));
+    let updates: Vec<Delivery> = (0..3)
+        .map(|_| {
+            Delivery::update(&call.id, "conv_a", json!({"event": "update"}), t0() + Duration::seconds(1))
+        })
+        .collect();
+    let results = join_all(updates.iter().map(|d| store.enqueue_delivery(d))).await;
+    let stored: Vec<bool> = results.into_iter().map(|r| r.expect("enqueue")).collect();
+    assert_eq!(stored.iter().filter(|s| **s).count(), 1, "one update per conversation: {stored:?}");
+    let update = &updates[stored.iter().position(|s| *s).expect("one stored")];
+    let second = Delivery::update(&call.id, "conv_b", json!({}), t0() + Duration::seconds(2));
+    assert!(store.enqueue_delivery(&second).await.expect("enqueue"), "another conversation");
+    assert!(
+        !store.enqueue_delivery(&Delivery::new(&call.id, json!({}), t0())).await.expect("enqueue"),
+        "still one final report"
+    );
+
+    let listed = store.call_deliveries(&call.id).await.expect("list");
+    assert_eq!(listed, vec![final_report.clone(), update.clone(), second.clone()]);
+    assert_eq!(
+        listed.iter().map(|d| (d.kind, d.post_call_conversation.as_deref())).collect::<Vec<_>>(),
+        vec![
+            (DeliveryKind::Final, None),
+            (DeliveryKind::Update, Some("conv_a")),
+            (DeliveryKind::Update, Some("conv_b"))
+        ]
+    );
+    assert_eq!(update.idempotency_key, format!("call-{}:update:conv_a", call.id));
+    assert_eq!(store.call_deliveries(&other.id).await.expect("list").len(), 1);
+}
+
+/// A delivery no worker ever claimed can have its payload refreshed; once claimed (even if
+/// its attempt failed and the lease was freed) it cannot.
+pub async fn only_unclaimed_deliveries_are_refreshed(store: &dyn Store) {
+    let call = stored_call(store).await;
+    let d = Delivery::new(&call.id, json!({"summary": "template"}), t0());
+    store.enqueue_delivery(&d).await.expect("enqueue");
+    let now = t0() + Duration::seconds(1);
+    let body = json!({"summary": "Ann agreed to a callback."});
+    assert!(store.refresh_unsent_delivery(&d.id, &body, "conv_r", now).await.expect("refresh"));
+    let refreshed = store.get_delivery(&d.id).await.expect("get").expect("exists");
+    assert_eq!(
+        (refreshed.payload.clone(), refreshed.post_call_conversation.as_deref(), refreshed.updated_at),
+        (body.clone(), Some("conv_r"), now)
+    );
+    assert_eq!(
+        (refreshed.status, refreshed.attempts, refreshed.idempotency_key),
+        (d.status, 0, d.idempotency_key)
+    );
+    assert!(store.refresh_unsent_delivery(&d.id, &body, "conv_r", now).await.expect("refresh"), "repeatable");
+
+    store.claim_due_deliveries(now, "w", now + Duration::seconds(30), 1).await.expect("claim");
+    assert!(
+        !store.refresh_unsent_delivery(&d.id, &json!({}), "conv_x", now).await.expect("refresh"),
+        "leased"
+    );
+    let next = AttemptNext::RetryAt(now + Duration::seconds(5));
+    store.complete_attempt(&d.id, "w", &attempt(1, Some(503), Some("HTTP 503")), next).await.expect("record");
+    assert!(
+        !store.refresh_unsent_delivery(&d.id, &json!({}), "conv_x", now).await.expect("refresh"),
+        "attempted"
+    );
+    let kept = store.get_delivery(&d.id).await.expect("get").expect("exists");
+    assert_eq!((kept.payload, kept.post_call_conversation.as_deref()), (body, Some("conv_r")));
+    assert!(!store.refresh_unsent_delivery("nope", &json!({}), "conv_x", now).await.expect("refresh"));
+}
+
+/// The lease holder can postpone a delivery without counting an attempt; nobody else can.
+pub async fn postponing_frees_the_lease_and_counts_nothing(store: &dyn Store) {
+    let call = stored_call(store).await;
+    let d = Delivery::update(&call.id, "conv_p", json!({}), t0());
+    store.enqueue_delivery(&d).await.expect("enqueue");
+    let now = t0() + Duration::seconds(1);
+    store.claim_due_deliveries(now, "w", now + Duration::seconds(60), 1).await.expect("claim");
+    let until = now + Duration::seconds(10);
+    assert!(!store.postpone_delivery(&d.id, "intruder", until).await.expect("postpone"), "not its lease");
+    assert!(store.postpone_delivery(&d.id, "w", until).await.expect("postpone"));
+    let later = store.get_delivery(&d.id).await.expect("get").expect("exists");
+    assert_eq!(
+        (later.status, later.attempts, later.next_attempt_at, later.log.len()),
+        (DeliveryStatus::Pending, 0, until, 0)
+    );
+    let before = until - Duration::seconds(1);
+    assert!(
+        store
+            .claim_due_deliveries(before, "x", before + Duration::seconds(60), 1)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert_eq!(
+        store.claim_due_deliveries(until, "x", until + Duration::seconds(60), 1).await.expect("claim").len(),
+        1,
+        "lease freed"
+    );
+    assert!(!store.postpone_delivery(&d.id, "w", until).await.expect("postpone"), "lost its lease");
 }

@@ -1,5 +1,6 @@
 //! Conformance cases of [`TranscriptStore`](crate::transcripts::store::TranscriptStore).
 
+use chrono::Duration;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -7,9 +8,10 @@ use super::stored_call;
 use crate::store::Store;
 use crate::store::conformance::fixtures::t0;
 use crate::transcripts::model::{
-    CollectedValue, CriterionOutcome, PostCall, PostCallAnalysis, PostCallMetadata, Turn,
+    CollectedValue, CriterionOutcome, PostCall, PostCallAnalysis, PostCallMetadata, RecoveryState, Turn,
 };
 use common::events::{HeardState, Role, TranscriptLine};
+use common::ids::CallId;
 
 fn line(index: u32, role: Role, text: &str) -> TranscriptLine {
     TranscriptLine {
@@ -130,4 +132,56 @@ pub async fn post_call_round_trip_and_missing_list(store: &dyn Store) {
     store.save_post_call(&unlinked.id, &post_call("conv_3")).await.expect("save unlinked");
     assert_eq!(store.call_for_conversation("conv_3").await.expect("find"), Some(unlinked.id.clone()));
     assert_eq!(store.get_post_call(&linked_second.id).await.expect("none yet"), None);
+}
+
+/// Failed recoveries are counted; the missing list tries the least-failed first and drops a
+/// conversation once recovery is given up (at once when permanent, else after `max_attempts`).
+pub async fn failed_recoveries_are_counted_and_given_up(store: &dyn Store) {
+    let (a, b, c, unlinked) = (
+        stored_call(store).await,
+        stored_call(store).await,
+        stored_call(store).await,
+        stored_call(store).await,
+    );
+    for (call, conv) in [(&a, "conv_a"), (&b, "conv_b"), (&c, "conv_c")] {
+        store.link_conversation(&call.id, conv).await.expect("link");
+    }
+    let ids = |v: Vec<(CallId, String)>| v.into_iter().map(|(_, conv)| conv).collect::<Vec<_>>();
+    let at = t0() + Duration::seconds(5);
+    assert!(!store.record_recovery_failure(&a.id, "HTTP 503", false, 3, at).await.expect("record"));
+    assert_eq!(
+        ids(store.conversations_missing_post_call(10).await.expect("missing")),
+        ["conv_b", "conv_c", "conv_a"]
+    );
+    assert!(
+        store.record_recovery_failure(&b.id, "HTTP 404", true, 3, at).await.expect("record"),
+        "permanent"
+    );
+    assert_eq!(ids(store.conversations_missing_post_call(10).await.expect("missing")), ["conv_c", "conv_a"]);
+    assert_eq!(
+        store.recovery_state(&b.id).await.expect("state"),
+        Some(RecoveryState { attempts: 1, last_error: Some("HTTP 404".into()), given_up_at: Some(at) })
+    );
+
+    assert!(!store.record_recovery_failure(&a.id, "HTTP 502", false, 3, at).await.expect("record"));
+    let later = at + Duration::seconds(5);
+    assert!(store.record_recovery_failure(&a.id, "timeout", false, 3, later).await.expect("record"), "third");
+    assert_eq!(ids(store.conversations_missing_post_call(10).await.expect("missing")), ["conv_c"]);
+    assert!(
+        store
+            .record_recovery_failure(&a.id, "again", false, 3, later + Duration::seconds(1))
+            .await
+            .expect("record")
+    );
+    assert_eq!(
+        store.recovery_state(&a.id).await.expect("state"),
+        Some(RecoveryState { attempts: 4, last_error: Some("again".into()), given_up_at: Some(later) }),
+        "given up once, at the third failure"
+    );
+    assert_eq!(
+        store.recovery_state(&c.id).await.expect("state"),
+        Some(RecoveryState { attempts: 0, last_error: None, given_up_at: None })
+    );
+    assert!(!store.record_recovery_failure(&unlinked.id, "x", true, 3, at).await.expect("record"));
+    assert_eq!(store.recovery_state(&unlinked.id).await.expect("state"), None);
 }

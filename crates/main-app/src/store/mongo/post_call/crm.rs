@@ -1,5 +1,5 @@
-//! [`CrmOutbox`] on MongoDB: `crm_deliveries` (`_id` = delivery id, unique `callId`),
-//! migration 3. Claiming is one `find_one_and_update` per delivery (due, unleased → leased);
+//! [`CrmOutbox`] on MongoDB: `crm_deliveries` (`_id` = delivery id, unique `idempotencyKey`),
+//! migrations 3 and 5. Claiming is one `find_one_and_update` per delivery (due, unleased → leased);
 //! recording an attempt is an `update_one` conditioned on the lease holder, so a worker that
 //! lost its lease writes nothing.
 
@@ -13,7 +13,7 @@ use super::{
     to_i64,
 };
 use crate::calls::model::{Page, Paged};
-use crate::crm::model::{Attempt, AttemptNext, Delivery, DeliveryStatus, LOG_LIMIT};
+use crate::crm::model::{Attempt, AttemptNext, Delivery, DeliveryKind, DeliveryStatus, LOG_LIMIT};
 use crate::crm::store::CrmOutbox;
 use crate::store::mongo::calls_codec::bson_time;
 use crate::store::mongo::{MongoStore, deadline, insert_unless_duplicate};
@@ -24,8 +24,10 @@ fn to_doc(d: &Delivery) -> StoreResult<Document> {
     Ok(doc! {
         "_id": &d.id,
         "callId": d.call_id.as_str(),
+        "kind": d.kind.as_str(),
         "idempotencyKey": &d.idempotency_key,
         "payload": json(&d.payload)?,
+        "postCallConversation": opt_bson_str(d.post_call_conversation.as_deref()),
         "status": d.status.as_str(),
         "attempts": i64::from(d.attempts),
         "nextAttemptAt": bson_time(d.next_attempt_at),
@@ -50,8 +52,14 @@ fn from_doc(d: &Document) -> StoreResult<Delivery> {
     Ok(Delivery {
         id: s("_id")?,
         call_id: CallId::parse(&s("callId")?).map_err(|_| c("callId"))?,
+        // Deliveries written before migration 5 are all final reports.
+        kind: match d.get_str("kind") {
+            Ok(k) => DeliveryKind::parse(k).ok_or_else(|| c("kind"))?,
+            Err(_) => DeliveryKind::Final,
+        },
         idempotency_key: s("idempotencyKey")?,
         payload: from_json(d, "payload", CRM_DELIVERIES)?,
+        post_call_conversation: opt_str(d, "postCallConversation"),
         status: DeliveryStatus::parse(&s("status")?).ok_or_else(|| c("status"))?,
         attempts,
         next_attempt_at: time(d, "nextAttemptAt", CRM_DELIVERIES)?,
@@ -67,6 +75,30 @@ fn from_doc(d: &Document) -> StoreResult<Delivery> {
 impl CrmOutbox for MongoStore {
     async fn enqueue_delivery(&self, delivery: &Delivery) -> StoreResult<bool> {
         insert_unless_duplicate(self.coll(CRM_DELIVERIES).insert_one(to_doc(delivery)?)).await
+    }
+
+    async fn call_deliveries(&self, call_id: &CallId) -> StoreResult<Vec<Delivery>> {
+        let coll = self.coll(CRM_DELIVERIES);
+        let find = coll.find(doc! { "callId": call_id.as_str() }).sort(doc! { "createdAt": 1, "_id": 1 });
+        collect(deadline(find).await?).await?.iter().map(from_doc).collect()
+    }
+
+    async fn refresh_unsent_delivery(
+        &self,
+        id: &str,
+        payload: &serde_json::Value,
+        post_call_conversation: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let never_claimed = doc! { "_id": id, "status": "pending", "leaseOwner": null, "log": "[]" };
+        let set = doc! { "$set": {
+            "payload": json(payload)?,
+            "postCallConversation": post_call_conversation,
+            "updatedAt": bson_time(crate::store::truncate_ms(now)),
+        }};
+        let result = deadline(self.coll(CRM_DELIVERIES).update_one(never_claimed, set)).await?;
+        // Matched, not modified: an identical payload is still a successful refresh.
+        Ok(result.matched_count == 1)
     }
 
     async fn claim_due_deliveries(
@@ -133,6 +165,16 @@ impl CrmOutbox for MongoStore {
         }};
         let result = deadline(self.coll(CRM_DELIVERIES).update_one(held, set)).await?;
         Ok(result.modified_count == 1)
+    }
+
+    async fn postpone_delivery(&self, id: &str, owner: &str, until: DateTime<Utc>) -> StoreResult<bool> {
+        let held = doc! { "_id": id, "leaseOwner": owner, "status": "pending" };
+        let set = doc! { "$set": {
+            "nextAttemptAt": bson_time(crate::store::truncate_ms(until)),
+            "leaseOwner": Bson::Null,
+            "leaseUntil": Bson::Null,
+        }};
+        Ok(deadline(self.coll(CRM_DELIVERIES).update_one(held, set)).await?.matched_count == 1)
     }
 
     async fn list_deliveries(

@@ -92,6 +92,43 @@ pub fn post_call_v3(db: &Database) -> BoxFuture<'_, anyhow::Result<()>> {
     })
 }
 
+/// Migration 5: a call may have an update delivery besides its final one, so uniqueness moves
+/// from `callId` to `idempotencyKey`. Idempotent: the old index is dropped only if present (and
+/// an instance racing us to drop it is fine), creating existing indexes is a no-op.
+pub fn crm_updates_v5(db: &Database) -> BoxFuture<'_, anyhow::Result<()>> {
+    Box::pin(async move {
+        let coll = db.collection::<Document>(CRM_DELIVERIES);
+        let indexes = vec![
+            index(doc! { "idempotencyKey": 1 }, "crm_deliveries_idempotency_key", true),
+            index(doc! { "callId": 1, "createdAt": 1 }, "crm_deliveries_by_call", false),
+        ];
+        deadline(coll.create_indexes(indexes)).await?;
+        if deadline(coll.list_index_names()).await?.iter().any(|n| n == "crm_deliveries_call") {
+            match deadline(coll.drop_index("crm_deliveries_call")).await {
+                Ok(()) => {}
+                // Another instance dropped it between our look and our drop.
+                Err(_)
+                    if !deadline(coll.list_index_names())
+                        .await?
+                        .iter()
+                        .any(|n| n == "crm_deliveries_call") => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Migration 6: the order bulk transcript recovery reads conversations in (idempotent).
+pub fn recovery_attempts_v6(db: &Database) -> BoxFuture<'_, anyhow::Result<()>> {
+    Box::pin(async move {
+        let keys = doc! { "recoveryAttempts": 1, "linkedAt": 1, "_id": 1 };
+        let coll = db.collection::<Document>(CONVERSATIONS);
+        deadline(coll.create_index(index(keys, "conversations_recovery_order", false))).await?;
+        Ok(())
+    })
+}
+
 /// A value as a JSON string.
 pub fn json<T: Serialize + ?Sized>(v: &T) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Backend(format!("encoding JSON: {e}")))

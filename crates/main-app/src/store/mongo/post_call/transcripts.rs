@@ -1,14 +1,18 @@
 //! [`TranscriptStore`] on MongoDB: `transcript_lines` (`_id` = `<call id>:<index>`) and
-//! `conversations` (`_id` = call id, unique `conversationId`), migration 3.
+//! `conversations` (`_id` = call id, unique `conversationId`), migrations 3 and 6. Recovery
+//! bookkeeping (`recoveryAttempts`, `recoveryError`, `recoveryGivenUpAt`) is absent until the
+//! first failed recovery.
 
 use async_trait::async_trait;
-use mongodb::bson::doc;
+use chrono::{DateTime, Utc};
+use mongodb::bson::{Bson, doc};
+use mongodb::options::ReturnDocument;
 
-use super::{CONVERSATIONS, TRANSCRIPT_LINES, collect, from_json, json, to_i64};
+use super::{CONVERSATIONS, TRANSCRIPT_LINES, collect, from_json, json, opt_str, opt_time, opt_u32, to_i64};
 use crate::store::mongo::calls_codec::bson_time;
 use crate::store::mongo::{MongoStore, deadline, insert_unless_duplicate};
 use crate::store::{StoreError, StoreResult, now_ms};
-use crate::transcripts::model::PostCall;
+use crate::transcripts::model::{PostCall, RecoveryState};
 use crate::transcripts::store::TranscriptStore;
 use common::events::TranscriptLine;
 use common::ids::CallId;
@@ -85,8 +89,8 @@ impl TranscriptStore for MongoStore {
         }
         let coll = self.coll(CONVERSATIONS);
         let find = coll
-            .find(doc! { "postCall": { "$exists": false } })
-            .sort(doc! { "linkedAt": 1, "_id": 1 })
+            .find(doc! { "postCall": { "$exists": false }, "recoveryGivenUpAt": { "$exists": false } })
+            .sort(doc! { "recoveryAttempts": 1, "linkedAt": 1, "_id": 1 })
             .limit(to_i64(limit));
         let docs = collect(deadline(find).await?).await?;
         docs.iter()
@@ -100,5 +104,48 @@ impl TranscriptStore for MongoStore {
                 Ok((call_id(id)?, conv.to_owned()))
             })
             .collect()
+    }
+
+    async fn record_recovery_failure(
+        &self,
+        call_id: &CallId,
+        error: &str,
+        permanent: bool,
+        max_attempts: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let coll = self.coll(CONVERSATIONS);
+        let counted = coll
+            .find_one_and_update(
+                doc! { "_id": call_id.as_str() },
+                doc! { "$inc": { "recoveryAttempts": 1_i64 }, "$set": { "recoveryError": error } },
+            )
+            .return_document(ReturnDocument::After);
+        let Some(d) = deadline(counted).await? else { return Ok(false) };
+        if matches!(d.get("recoveryGivenUpAt"), Some(Bson::DateTime(_))) {
+            return Ok(true);
+        }
+        let attempts = opt_u32(&d, "recoveryAttempts", CONVERSATIONS)?.unwrap_or(0);
+        if !permanent && attempts < max_attempts {
+            return Ok(false);
+        }
+        // A crash between the two writes only delays giving up to the next failure.
+        let give_up = doc! { "$set": { "recoveryGivenUpAt": bson_time(crate::store::truncate_ms(at)) } };
+        let filter = doc! { "_id": call_id.as_str(), "recoveryGivenUpAt": { "$exists": false } };
+        deadline(coll.update_one(filter, give_up)).await?;
+        Ok(true)
+    }
+
+    async fn recovery_state(&self, call_id: &CallId) -> StoreResult<Option<RecoveryState>> {
+        let found = deadline(self.coll(CONVERSATIONS).find_one(doc! { "_id": call_id.as_str() })).await?;
+        found
+            .map(|d| {
+                Ok(RecoveryState {
+                    attempts: opt_u32(&d, "recoveryAttempts", CONVERSATIONS)?.unwrap_or(0),
+                    last_error: opt_str(&d, "recoveryError"),
+                    given_up_at: opt_time(&d, "recoveryGivenUpAt", CONVERSATIONS)?,
+                })
+            })
+            .transpose()
     }
 }

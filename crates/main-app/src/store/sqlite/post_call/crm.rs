@@ -1,5 +1,5 @@
-//! [`CrmOutbox`] on SQLite: the `crm_deliveries` table (migration 3). One delivery per call
-//! (unique `call_id`); claiming is one `UPDATE … WHERE id IN (due, unleased) RETURNING`, and an
+//! [`CrmOutbox`] on SQLite: the `crm_deliveries` table (migrations 3 and 5). One delivery per
+//! idempotency key (unique); claiming is one `UPDATE … WHERE id IN (due, unleased) RETURNING`, and an
 //! attempt is recorded in one `BEGIN IMMEDIATE` transaction that first checks the lease.
 
 use async_trait::async_trait;
@@ -9,7 +9,7 @@ use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 
 use super::rows::{json, opt_time, time, to_u32};
 use crate::calls::model::{Page, Paged};
-use crate::crm::model::{Attempt, AttemptNext, Delivery, DeliveryStatus, LOG_LIMIT};
+use crate::crm::model::{Attempt, AttemptNext, Delivery, DeliveryKind, DeliveryStatus, LOG_LIMIT};
 use crate::crm::store::CrmOutbox;
 use crate::store::sqlite::calls_codec::{millis, text, to_json};
 use crate::store::sqlite::{SqliteStore, backend};
@@ -17,7 +17,7 @@ use crate::store::{MAX_PAGE, StoreError, StoreResult, now_ms};
 use common::ids::CallId;
 
 const COLUMNS: &str = "id, call_id, idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
-     updated_at, delivered_at, last_error, log";
+     updated_at, delivered_at, last_error, log, kind, post_call_conversation";
 
 fn from_row(r: &Row<'_>) -> StoreResult<Delivery> {
     let corrupt = |c: &str| StoreError::Corrupt(format!("sqlite column crm_deliveries.{c}"));
@@ -25,11 +25,14 @@ fn from_row(r: &Row<'_>) -> StoreResult<Delivery> {
     let payload: String = r.get(3).map_err(backend)?;
     let status: String = r.get(4).map_err(backend)?;
     let log: String = r.get(11).map_err(backend)?;
+    let kind: String = r.get(12).map_err(backend)?;
     Ok(Delivery {
         id: r.get(0).map_err(backend)?,
         call_id: CallId::parse(&call_id).map_err(|_| corrupt("call_id"))?,
+        kind: DeliveryKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
         idempotency_key: r.get(2).map_err(backend)?,
         payload: json(&payload, "crm_deliveries.payload")?,
+        post_call_conversation: r.get(13).map_err(backend)?,
         status: DeliveryStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
         attempts: to_u32(r.get(5).map_err(backend)?, "crm_deliveries.attempts")?,
         next_attempt_at: time(r.get(6).map_err(backend)?, "crm_deliveries.next_attempt_at")?,
@@ -111,13 +114,45 @@ impl CrmOutbox for SqliteStore {
             d.delivered_at.map_or(SqlValue::Null, |t| SqlValue::Integer(millis(t))),
             d.last_error.as_deref().map_or(SqlValue::Null, text),
             text(&to_json(&d.log)?),
+            text(d.kind.as_str()),
+            d.post_call_conversation.as_deref().map_or(SqlValue::Null, text),
         ];
         self.write(move |conn| {
             conn.prepare_cached(&format!(
-                "INSERT INTO crm_deliveries ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
-                 ON CONFLICT DO NOTHING"
+                "INSERT INTO crm_deliveries ({COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT DO NOTHING"
             ))
             .and_then(|mut st| st.execute(params_from_iter(args)))
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn call_deliveries(&self, call_id: &CallId) -> StoreResult<Vec<Delivery>> {
+        let call_id = text(call_id.as_str());
+        self.read(move |conn| select(conn, "WHERE call_id = ?1 ORDER BY created_at, id", &[call_id])).await
+    }
+
+    async fn refresh_unsent_delivery(
+        &self,
+        id: &str,
+        payload: &serde_json::Value,
+        post_call_conversation: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let args = [
+            text(id),
+            text(&to_json(payload)?),
+            text(post_call_conversation),
+            SqlValue::Integer(millis(now)),
+        ];
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE crm_deliveries SET payload = ?2, post_call_conversation = ?3, updated_at = ?4 \
+                 WHERE id = ?1 AND status = 'pending' AND lease_owner IS NULL AND log = '[]'",
+                params_from_iter(args),
+            )
             .map(|n| n == 1)
             .map_err(backend)
         })
@@ -162,6 +197,20 @@ impl CrmOutbox for SqliteStore {
     ) -> StoreResult<bool> {
         let (id, owner, attempt) = (id.to_owned(), owner.to_owned(), attempt.clone());
         self.write(move |conn| complete_blocking(conn, &id, &owner, &attempt, next)).await
+    }
+
+    async fn postpone_delivery(&self, id: &str, owner: &str, until: DateTime<Utc>) -> StoreResult<bool> {
+        let (id, owner) = (id.to_owned(), owner.to_owned());
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE crm_deliveries SET next_attempt_at = ?3, lease_owner = NULL, lease_until = NULL \
+                 WHERE id = ?1 AND lease_owner = ?2 AND status = 'pending'",
+                params![id, owner, millis(until)],
+            )
+            .map(|n| n == 1)
+            .map_err(backend)
+        })
+        .await
     }
 
     async fn list_deliveries(

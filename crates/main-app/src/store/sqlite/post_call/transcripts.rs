@@ -1,13 +1,16 @@
-//! [`TranscriptStore`] on SQLite: the `transcript_lines` and `conversations` tables (migration 3).
+//! [`TranscriptStore`] on SQLite: the `transcript_lines` and `conversations` tables (migrations 3
+//! and 6).
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 
-use super::rows::json;
+use chrono::{DateTime, Utc};
+
+use super::rows::{json, opt_time, to_u32};
 use crate::store::sqlite::calls_codec::{millis, to_json};
 use crate::store::sqlite::{SqliteStore, backend};
 use crate::store::{StoreError, StoreResult, now_ms};
-use crate::transcripts::model::PostCall;
+use crate::transcripts::model::{PostCall, RecoveryState};
 use crate::transcripts::store::TranscriptStore;
 use common::events::TranscriptLine;
 use common::ids::CallId;
@@ -103,8 +106,9 @@ impl TranscriptStore for SqliteStore {
         self.read(move |conn| {
             let mut st = conn
                 .prepare_cached(
-                    "SELECT call_id, conversation_id FROM conversations WHERE post_call IS NULL \
-                     ORDER BY linked_at, call_id LIMIT ?1",
+                    "SELECT call_id, conversation_id FROM conversations \
+                     WHERE post_call IS NULL AND recovery_given_up_at IS NULL \
+                     ORDER BY recovery_attempts, linked_at, call_id LIMIT ?1",
                 )
                 .map_err(backend)?;
             let rows = st
@@ -117,6 +121,59 @@ impl TranscriptStore for SqliteStore {
                 Ok((id, conv))
             })
             .collect()
+        })
+        .await
+    }
+
+    async fn record_recovery_failure(
+        &self,
+        call_id: &CallId,
+        error: &str,
+        permanent: bool,
+        max_attempts: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (id, error) = (call_id.to_string(), error.to_owned());
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE conversations SET recovery_attempts = recovery_attempts + 1, recovery_error = ?2, \
+                 recovery_given_up_at = CASE WHEN recovery_given_up_at IS NOT NULL THEN recovery_given_up_at \
+                 WHEN ?3 OR recovery_attempts + 1 >= ?4 THEN ?5 END \
+                 WHERE call_id = ?1 RETURNING recovery_given_up_at IS NOT NULL",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![id, error, permanent, i64::from(max_attempts), millis(at)], |r| r.get(0))
+                    .optional()
+            })
+            .map(|given_up| given_up.unwrap_or(false))
+            .map_err(backend)
+        })
+        .await
+    }
+
+    async fn recovery_state(&self, call_id: &CallId) -> StoreResult<Option<RecoveryState>> {
+        let id = call_id.to_string();
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT recovery_attempts, recovery_error, recovery_given_up_at FROM conversations \
+                     WHERE call_id = ?1",
+                )
+                .and_then(|mut st| {
+                    st.query_row([id], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<i64>>(2)?))
+                    })
+                    .optional()
+                })
+                .map_err(backend)?;
+            row.map(|(attempts, last_error, given_up)| {
+                Ok(RecoveryState {
+                    attempts: to_u32(attempts, "conversations.recovery_attempts")?,
+                    last_error,
+                    given_up_at: opt_time(given_up, "conversations.recovery_given_up_at")?,
+                })
+            })
+            .transpose()
         })
         .await
     }
