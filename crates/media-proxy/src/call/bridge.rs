@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::CancellationToken;
 
 use super::early::EarlyAudio;
@@ -112,6 +113,8 @@ pub struct Bridge {
     pub(super) turn: TurnClock<Instant>,
     pub(super) next_index: u32,
     pub(super) last_interrupt: Option<u64>,
+    /// Legacy audio (no `event_id`) is stale: an interruption came and no new reply began since.
+    pub(super) legacy_stale: bool,
     pub(super) last_media_at: Instant,
     pub(super) last_agent_at: Instant,
     pub(super) last_agent_audio_at: Instant,
@@ -121,6 +124,8 @@ pub struct Bridge {
     pub(super) agent_dirty: bool,
     pub(super) stats: Stats,
     pub(super) agent_error: Option<String>,
+    /// Code of the close sent to the agent at the end (1000 unless the agent broke a limit).
+    pub(super) agent_close: CloseCode,
     pub(super) conversation_id: Option<String>,
     /// main-app accepted the token: this stream's events may be reported (seq from 0).
     pub(super) trusted: bool,
@@ -177,6 +182,7 @@ impl Bridge {
             turn: TurnClock::default(),
             next_index: 0,
             last_interrupt: None,
+            legacy_stale: false,
             last_media_at: now,
             last_agent_at: now,
             last_agent_audio_at: now,
@@ -185,6 +191,7 @@ impl Bridge {
             agent_dirty: false,
             stats: Stats::default(),
             agent_error: None,
+            agent_close: CloseCode::Normal,
             conversation_id: None,
             trusted: false,
         }
@@ -349,6 +356,26 @@ impl Bridge {
 
     fn report_refused(&self, code: &str, message: &str) {
         self.events.queue().report_refused(self.call_id.clone(), code, message);
+    }
+
+    /// Reports caller audio that did not fit the early buffer (once: when the stream goes live,
+    /// or at the end of a call that never did).
+    pub(super) fn report_early_overflow(&mut self) {
+        let (frames, ms) = self.early.take_dropped();
+        if frames == 0 {
+            return;
+        }
+        let cap = self.settings.bridge.early_audio_buffer.as_millis();
+        tracing::warn!(
+            frames,
+            ms,
+            cap_ms = cap,
+            "early caller audio exceeded the buffer: later frames dropped"
+        );
+        let message = format!(
+            "{frames} caller frames ({ms} ms) arrived while the agent was connecting and did not fit the {cap} ms buffer: dropped"
+        );
+        self.report_error("early_audio_dropped", &message);
     }
 
     pub(super) fn report_error(&mut self, code: &str, message: &str) {
