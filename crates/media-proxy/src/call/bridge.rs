@@ -213,20 +213,25 @@ impl Bridge {
     async fn run_loop(&mut self) -> Ending {
         let sleep = tokio::time::sleep_until(self.next_deadline());
         tokio::pin!(sleep);
+        // One registration with the token for the whole call, not one per loop turn.
+        let hard_stop = self.hard_stop.clone().cancelled_owned();
+        tokio::pin!(hard_stop);
         let mut fired = false;
         loop {
-            // Re-arm only when a deadline came nearer or the timer fired: deadlines mostly move
-            // later (every frame pushes inactivity and mark-idle back), and an early wake-up
-            // just finds nothing due.
+            // The timer always follows the nearest deadline. Deadlines mostly move later (every
+            // frame pushes inactivity and mark-idle back); moving a Tokio timer later is one
+            // atomic store (the timer wheel re-files it when the old instant passes, without
+            // waking the task), whereas leaving it early woke every call about every 50 ms
+            // while the agent talked, only to find nothing due.
             let deadline = self.next_deadline();
-            if fired || deadline < sleep.deadline() {
+            if fired || deadline != sleep.deadline() {
                 sleep.as_mut().reset(deadline);
                 fired = false;
             }
             let dirty = self.twilio_dirty || self.agent_dirty;
             let step = tokio::select! {
                 biased;
-                _ = self.hard_stop.cancelled() => {
+                _ = &mut hard_stop => {
                     Some(Ending::new(EndReason::Shutdown, Some("drain deadline passed".to_owned())))
                 }
                 _ = &mut sleep => {
