@@ -68,7 +68,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
         let events = state.events.for_call(verified.call_id.clone());
         let hard_stop = state.hard_stop.clone();
         drop(state);
-        bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, hard_stop)
+        Box::new(bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, hard_stop))
     };
     drop(started);
     bridge.run().instrument(span).await;
