@@ -76,15 +76,20 @@ async fn stream(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Res
         .on_upgrade(move |socket| call::serve(socket, state, slot)))
 }
 
-/// Serves until `shutdown` resolves; then stops accepting, lets live calls run for up to
-/// `DRAIN_TIMEOUT_SECS`, ends the rest (reason `shutdown`), and flushes queued events.
+/// Serves until `shutdown` resolves; then refuses new streams (503 `DRAINING`, `/healthz` 503)
+/// while live calls run for up to `DRAIN_TIMEOUT_SECS`, ends the rest (reason `shutdown`), stops
+/// listening and flushes queued events.
+///
+/// The listener stays open during the drain on purpose: a load balancer's health check must see
+/// the 503 (a closed port looks like a crash), and a stream Twilio sends here meanwhile gets a
+/// clear refusal instead of a connection error.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use axum::serve::ListenerExt as _;
-    let draining = state.draining.clone();
+    use std::future::IntoFuture as _;
     let app = build_router(state.clone());
     // Audio frames are small writes: Nagle's algorithm would hold them back for an ACK.
     let listener = listener.tap_io(|tcp| {
@@ -92,13 +97,25 @@ pub async fn run(
             tracing::debug!(%err, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            draining.cancel();
-        })
-        .await?;
-    drain(&state).await;
+    let stop_listening = tokio_util::sync::CancellationToken::new();
+    let server = axum::serve(listener, app)
+        .with_graceful_shutdown(stop_listening.clone().cancelled_owned())
+        .into_future();
+    let drained = async {
+        shutdown.await;
+        state.draining.cancel();
+        drain(&state).await;
+        stop_listening.cancel();
+    };
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => {
+            served?;
+            anyhow::bail!("the server stopped before shutdown was asked for");
+        }
+        () = drained => {}
+    }
+    server.await?;
     state.finish_events(Duration::from_secs(5)).await;
     Ok(())
 }

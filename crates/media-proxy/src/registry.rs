@@ -3,13 +3,14 @@
 //! A [`CallSlot`] is taken before the WebSocket upgrade (so a full instance answers 503 and
 //! Twilio never gets a stream we cannot serve) and held by the call task; registering the
 //! verified call in the map is part of the same guard, and dropping the guard releases both. No
-//! lock is held across an await. Shutdown waits on [`Registry::wait_idle`].
+//! lock is held across an await. Shutdown waits on [`Registry::wait_idle`], which only watches
+//! the count (it takes no permits, so `/healthz` stays right while a drain waits).
 
 use common::ids::CallId;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 /// One verified live call.
 #[derive(Debug, Clone)]
@@ -26,6 +27,9 @@ struct Inner {
     next_key: AtomicU64,
     slots: Arc<Semaphore>,
     max: usize,
+    /// Slots held; `idle` is notified when it drops to zero.
+    active: AtomicUsize,
+    idle: Notify,
 }
 
 /// Cheap-to-clone handle.
@@ -43,6 +47,8 @@ impl Registry {
                 next_key: AtomicU64::new(0),
                 slots: Arc::new(Semaphore::new(max)),
                 max,
+                active: AtomicUsize::new(0),
+                idle: Notify::new(),
             }),
         }
     }
@@ -50,12 +56,13 @@ impl Registry {
     /// A slot for one more stream, or `None` at the limit.
     pub fn try_admit(&self) -> Option<CallSlot> {
         let permit = self.inner.slots.clone().try_acquire_owned().ok()?;
+        self.inner.active.fetch_add(1, Ordering::SeqCst);
         Some(CallSlot { registry: self.clone(), _permit: permit })
     }
 
     /// Streams currently holding a slot (verified or not).
     pub fn active(&self) -> usize {
-        self.inner.max - self.inner.slots.available_permits()
+        self.inner.active.load(Ordering::SeqCst)
     }
 
     /// Verified calls currently registered.
@@ -70,10 +77,15 @@ impl Registry {
 
     /// Resolves when no stream holds a slot.
     pub async fn wait_idle(&self) {
-        let all = u32::try_from(self.inner.max).unwrap_or(u32::MAX);
-        // Acquiring every permit proves every call released its own; give them straight back.
-        if let Ok(permits) = self.inner.slots.acquire_many(all).await {
-            drop(permits);
+        loop {
+            let notified = self.inner.idle.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a release in between is not missed.
+            notified.as_mut().enable();
+            if self.inner.active.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
         }
     }
 }
@@ -93,6 +105,14 @@ impl CallSlot {
             calls.insert(key, LiveCall { call_id, stream_sid });
         }
         Registered { registry: self.registry.clone(), key }
+    }
+}
+
+impl Drop for CallSlot {
+    fn drop(&mut self) {
+        if self.registry.inner.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.registry.inner.idle.notify_waiters();
+        }
     }
 }
 
@@ -131,5 +151,24 @@ mod tests {
         assert_eq!(registry.active(), 0);
         tokio::time::timeout(std::time::Duration::from_secs(1), registry.wait_idle()).await.expect("idle");
         assert!(registry.try_admit().is_some(), "permits came back after wait_idle");
+    }
+
+    #[tokio::test]
+    async fn waiting_for_idle_leaves_the_count_alone_and_wakes_on_the_last_release() {
+        let registry = Registry::new(3);
+        let a = registry.try_admit().expect("a");
+        let b = registry.try_admit().expect("b");
+        let waiter = tokio::spawn({
+            let registry = registry.clone();
+            async move { registry.wait_idle().await }
+        });
+        tokio::task::yield_now().await;
+        assert_eq!(registry.active(), 2, "a waiting drain does not change the count");
+        assert!(registry.try_admit().is_some(), "nor takes free slots");
+        drop(a);
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "one call still live");
+        drop(b);
+        tokio::time::timeout(std::time::Duration::from_secs(1), waiter).await.expect("woken").expect("join");
     }
 }

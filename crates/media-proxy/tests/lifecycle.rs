@@ -170,3 +170,76 @@ async fn shutdown_returns_as_soon_as_calls_finish() {
     tokio::time::timeout(WAIT, &mut proxy.done).await.expect("returns once the call ended").unwrap();
     assert_eq!(ended_reason(&main.events_for(&call_id)), (EndReason::CallerHungUp, false));
 }
+
+async fn healthz(proxy: &Proxy) -> (u16, serde_json::Value) {
+    let resp = reqwest::get(format!("http://{}/healthz", proxy.addr)).await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn healthz_answers_503_while_draining() {
+    let main = MainApp::start().await;
+    let mut agent = SimAgent::start(AgentBehaviour::default()).await;
+    let mut proxy = Proxy::start(&main, &agent, &[("DRAIN_TIMEOUT_SECS", "600")]).await;
+    let (call_id, token) = main.new_call(|_| {});
+    let mut twilio = proxy.twilio().await;
+    twilio.start(call_id.as_str(), &token).await;
+    let _conv = agent.next_conn().await;
+    main.wait_for(&call_id, |e| matches!(e, MediaEventKind::AgentConnected { .. })).await;
+    let (status, body) = healthz(&proxy).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")), "{body}");
+
+    proxy.shutdown();
+    // The listener stays up during the drain: health checks see 503, new streams a clear refusal.
+    let (status, body) = loop {
+        let (status, body) = healthz(&proxy).await;
+        if status != 200 {
+            break (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "draining");
+    assert_eq!(body["activeStreams"], 1, "the live call is still running");
+    let url = format!("ws://{}{}", proxy.addr, media_proxy::STREAM_PATH);
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 503),
+        other => panic!("expected a 503 refusal, got {:?}", other.map(|_| ())),
+    }
+    twilio.stop().await;
+    tokio::time::timeout(WAIT, &mut proxy.done).await.expect("returns once the call ended").unwrap();
+    assert!(reqwest::get(format!("http://{}/healthz", proxy.addr)).await.is_err(), "listener closed");
+}
+
+async fn twilio_goes_away(abruptly: bool) {
+    let main = MainApp::start().await;
+    let mut agent = SimAgent::start(AgentBehaviour::default()).await;
+    let proxy = Proxy::start(&main, &agent, &[]).await;
+    let (call_id, token) = main.new_call(|_| {});
+    let mut twilio = proxy.twilio().await;
+    twilio.start(call_id.as_str(), &token).await;
+    let mut conv = agent.next_conn().await;
+    main.wait_for(&call_id, |e| matches!(e, MediaEventKind::AgentConnected { .. })).await;
+    twilio.media(&ulaw_frame(0x42)).await;
+    // No `stop`: the socket closes with a close frame, or the TCP connection just goes away.
+    if abruptly {
+        drop(twilio);
+    } else {
+        twilio.ws.close(None).await.unwrap();
+    }
+    assert_eq!(conv.closed().await, 1000, "agent socket closed normally");
+    let events = main.wait_ended(&call_id).await;
+    assert_eq!(ended_reason(&events), (EndReason::CallerHungUp, false));
+    tokio::time::timeout(WAIT, proxy.state.registry.wait_idle()).await.expect("call task gone");
+}
+
+#[tokio::test]
+async fn twilio_close_without_stop_closes_the_agent_normally() {
+    twilio_goes_away(false).await;
+}
+
+#[tokio::test]
+async fn twilio_connection_lost_without_stop_closes_the_agent_normally() {
+    twilio_goes_away(true).await;
+}

@@ -308,3 +308,59 @@ async fn turn_latency_runs_from_the_callers_last_speech_to_the_reply_audio() {
     assert!(latency_ms >= 340, "from the last speech frame, not the last (silent) frame: {latency_ms} ms");
     assert!(latency_ms <= replied_after + 50, "{latency_ms} ms > {replied_after} ms");
 }
+
+/// Legacy audio (`{"audio":{"chunk":…}}`) carries no `event_id`.
+fn legacy_audio(conv: &AgentConn, payload: &str) {
+    conv.send(json!({"type":"audio","audio":{"chunk":payload}}));
+}
+
+/// Reads Twilio-bound messages up to the next media frame; returns its payload.
+async fn next_media_payload(twilio: &mut Twilio) -> String {
+    loop {
+        let v = twilio.next().await;
+        if v["event"] == "media" {
+            return v["media"]["payload"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
+#[tokio::test]
+async fn legacy_audio_without_event_ids_is_dropped_after_an_interruption_until_a_new_reply() {
+    let (main, _agent, _proxy, mut twilio, conv, call_id) = live_call(&[], AgentBehaviour::default()).await;
+    let old = ulaw_frame(0x11);
+    legacy_audio(&conv, &old);
+    assert_eq!(next_media_payload(&mut twilio).await, old, "legacy audio plays");
+
+    // Barge-in: the interrupted reply's audio still in flight is dropped, until the caller's
+    // turn ends (final transcript); the reply after it plays.
+    conv.send(json!({"type":"interruption","interruption_event":{"event_id":5}}));
+    legacy_audio(&conv, &old);
+    legacy_audio(&conv, &old);
+    conv.send(
+        json!({"type":"user_transcript","user_transcription_event":{"user_transcript":"Wait","event_id":6}}),
+    );
+    let reply = ulaw_frame(0x66);
+    legacy_audio(&conv, &reply);
+    assert_eq!(next_media_payload(&mut twilio).await, reply, "stale legacy audio dropped, the reply plays");
+
+    // Again, this time the new reply shows itself by an agent_response newer than the cut; one
+    // for the interrupted turn (id at the cut) does not end the stale window.
+    conv.send(json!({"type":"interruption","interruption_event":{"event_id":7}}));
+    conv.send(json!({"type":"agent_response","agent_response_event":{"agent_response":"So","event_id":7}}));
+    legacy_audio(&conv, &old);
+    conv.send(
+        json!({"type":"agent_response","agent_response_event":{"agent_response":"Sure.","event_id":8}}),
+    );
+    let next = ulaw_frame(0x77);
+    legacy_audio(&conv, &next);
+    assert_eq!(next_media_payload(&mut twilio).await, next);
+
+    twilio.stop().await;
+    let events = main.wait_ended(&call_id).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, MediaEventKind::StreamStats { stale_audio_dropped: 3, frames_out: 3, .. })),
+        "{events:#?}"
+    );
+}

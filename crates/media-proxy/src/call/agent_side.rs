@@ -1,12 +1,21 @@
 //! Frames from the agent: metadata (formats; the stream goes live and early audio is flushed),
 //! audio (to Twilio, stale audio after an interruption dropped), transcripts, interruptions
 //! (`clear`), pings, tool calls we do not serve, errors and the close that ends the conversation.
+//!
+//! Stale audio after an interruption `{event_id: N}` is audio whose `event_id` is ≤ N (§6.6).
+//! The legacy audio shape (`{"audio":{"chunk":…}}`) has no `event_id`, so it cannot be compared:
+//! instead, legacy audio is dropped from the interruption until something shows that a new reply
+//! has begun — the caller's final `user_transcript` (their turn ended), an `agent_response` with an
+//! id above N, or identified audio above N. Audio of the interrupted reply that was already in
+//! flight therefore never plays over the caller, and the next reply plays in full (its transcript
+//! or response precedes its audio).
 
 use common::elevenlabs::{AudioFormat, FromAgent, InitiationMetadata, ToAgent};
 use common::events::media::{EndReason, MediaEventKind};
 use common::events::{HeardState, Role, TranscriptLine};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::{self, protocol::CloseFrame};
+use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
 
 use super::bridge::{Bridge, Ending, Inbound, Outbound, Phase};
 use super::wire;
@@ -22,6 +31,7 @@ impl Bridge {
             Some(Ok(tungstenite::Message::Text(text))) => self.on_agent_text(text.as_str()),
             Some(Ok(tungstenite::Message::Close(frame))) => self.on_agent_close(frame),
             Some(Ok(_)) => None,
+            Some(Err(tungstenite::Error::Capacity(err))) => Some(self.agent_oversized(&err.to_string())),
             Some(Err(err)) => Some(self.agent_failed(&format!("agent socket error: {err}"))),
             None => Some(self.agent_failed("agent socket ended without a close frame")),
         }
@@ -143,9 +153,7 @@ impl Bridge {
             setup_ms,
         });
         self.conversation_id = Some(m.conversation_id);
-        if self.early.dropped() > 0 {
-            tracing::warn!(dropped = self.early.dropped(), "early caller audio exceeded the buffer");
-        }
+        self.report_early_overflow();
         for payload in self.early.take() {
             if let Some(ending) = self.forward_caller_audio(&payload) {
                 return Some(ending);
@@ -159,11 +167,17 @@ impl Bridge {
             self.stats.stale_dropped += 1;
             return None;
         }
-        if let (Some(id), Some(cut)) = (event_id, self.last_interrupt)
-            && id <= cut
-        {
-            self.stats.stale_dropped += 1;
-            return None;
+        match (event_id, self.last_interrupt) {
+            (Some(id), Some(cut)) if id <= cut => {
+                self.stats.stale_dropped += 1;
+                return None;
+            }
+            (Some(_), _) => self.legacy_stale = false,
+            (None, _) if self.legacy_stale => {
+                self.stats.stale_dropped += 1;
+                return None;
+            }
+            (None, _) => {}
         }
         let converted;
         let (payload, samples) = match &mut self.outbound {
@@ -217,6 +231,9 @@ impl Bridge {
     }
 
     fn on_agent_response(&mut self, text: String, event_id: u64) -> Option<Ending> {
+        if self.last_interrupt.is_none_or(|cut| event_id > cut) {
+            self.legacy_stale = false;
+        }
         if let Some(line) = self.playback.title_open_line(&text, event_id) {
             self.events.emit(MediaEventKind::Transcript { line });
             return None;
@@ -241,6 +258,7 @@ impl Bridge {
     fn on_user_transcript(&mut self, text: String) -> Option<Ending> {
         self.end_agent_line();
         self.turn.caller_turn_done();
+        self.legacy_stale = false;
         let index = self.next_index();
         let line = TranscriptLine {
             index,
@@ -257,6 +275,7 @@ impl Bridge {
 
     fn on_interruption(&mut self, event_id: u64) -> Option<Ending> {
         self.last_interrupt = Some(self.last_interrupt.map_or(event_id, |cut| cut.max(event_id)));
+        self.legacy_stale = true;
         self.push_twilio(wire::twilio_clear(&self.stream_sid));
         let now = self.call_us(Instant::now());
         for line in self.playback.clear(now) {
@@ -295,6 +314,16 @@ impl Bridge {
 
     fn agent_error_suffix(&self) -> String {
         self.agent_error.as_ref().map(|e| format!("; {e}")).unwrap_or_default()
+    }
+
+    /// A message above `MAX_MESSAGE_BYTES`: the socket still works for writing, so the call ends
+    /// with a 1009 (message too big) close to the agent rather than a dropped connection.
+    fn agent_oversized(&mut self, detail: &str) -> Ending {
+        let detail = format!("agent message too large: {detail}");
+        tracing::warn!(%detail, "agent sent an oversized message");
+        self.report_error("agent_message_too_large", &detail);
+        self.agent_close = CloseCode::Size;
+        Ending::new(EndReason::AgentError, Some(detail))
     }
 
     fn agent_failed(&mut self, detail: &str) -> Ending {

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::CancellationToken;
 
 use super::early::EarlyAudio;
@@ -112,6 +113,8 @@ pub struct Bridge {
     pub(super) turn: TurnClock<Instant>,
     pub(super) next_index: u32,
     pub(super) last_interrupt: Option<u64>,
+    /// Legacy audio (no `event_id`) is stale: an interruption came and no new reply began since.
+    pub(super) legacy_stale: bool,
     pub(super) last_media_at: Instant,
     pub(super) last_agent_at: Instant,
     pub(super) last_agent_audio_at: Instant,
@@ -121,6 +124,8 @@ pub struct Bridge {
     pub(super) agent_dirty: bool,
     pub(super) stats: Stats,
     pub(super) agent_error: Option<String>,
+    /// Code of the close sent to the agent at the end (1000 unless the agent broke a limit).
+    pub(super) agent_close: CloseCode,
     pub(super) conversation_id: Option<String>,
     /// main-app accepted the token: this stream's events may be reported (seq from 0).
     pub(super) trusted: bool,
@@ -177,6 +182,7 @@ impl Bridge {
             turn: TurnClock::default(),
             next_index: 0,
             last_interrupt: None,
+            legacy_stale: false,
             last_media_at: now,
             last_agent_at: now,
             last_agent_audio_at: now,
@@ -185,13 +191,16 @@ impl Bridge {
             agent_dirty: false,
             stats: Stats::default(),
             agent_error: None,
+            agent_close: CloseCode::Normal,
             conversation_id: None,
             trusted: false,
         }
     }
 
-    /// Runs the call to its end.
-    pub async fn run(mut self) {
+    /// Runs the call to its end. Boxed: an `async fn` taking a large value by move keeps it
+    /// twice in its future (the argument and the local), which cost ≈ 1 KiB of every live
+    /// call's task; behind a box the call's state is stored once.
+    pub async fn run(mut self: Box<Self>) {
         let ending = self.run_loop().await;
         self.finish(ending).await;
     }
@@ -206,20 +215,25 @@ impl Bridge {
     async fn run_loop(&mut self) -> Ending {
         let sleep = tokio::time::sleep_until(self.next_deadline());
         tokio::pin!(sleep);
+        // One registration with the token for the whole call, not one per loop turn.
+        let hard_stop = self.hard_stop.clone().cancelled_owned();
+        tokio::pin!(hard_stop);
         let mut fired = false;
         loop {
-            // Re-arm only when a deadline came nearer or the timer fired: deadlines mostly move
-            // later (every frame pushes inactivity and mark-idle back), and an early wake-up
-            // just finds nothing due.
+            // The timer always follows the nearest deadline. Deadlines mostly move later (every
+            // frame pushes inactivity and mark-idle back); moving a Tokio timer later is one
+            // atomic store (the timer wheel re-files it when the old instant passes, without
+            // waking the task), whereas leaving it early woke every call about every 50 ms
+            // while the agent talked, only to find nothing due.
             let deadline = self.next_deadline();
-            if fired || deadline < sleep.deadline() {
+            if fired || deadline != sleep.deadline() {
                 sleep.as_mut().reset(deadline);
                 fired = false;
             }
             let dirty = self.twilio_dirty || self.agent_dirty;
             let step = tokio::select! {
                 biased;
-                _ = self.hard_stop.cancelled() => {
+                _ = &mut hard_stop => {
                     Some(Ending::new(EndReason::Shutdown, Some("drain deadline passed".to_owned())))
                 }
                 _ = &mut sleep => {
@@ -349,6 +363,26 @@ impl Bridge {
 
     fn report_refused(&self, code: &str, message: &str) {
         self.events.queue().report_refused(self.call_id.clone(), code, message);
+    }
+
+    /// Reports caller audio that did not fit the early buffer (once: when the stream goes live,
+    /// or at the end of a call that never did).
+    pub(super) fn report_early_overflow(&mut self) {
+        let (frames, ms) = self.early.take_dropped();
+        if frames == 0 {
+            return;
+        }
+        let cap = self.settings.bridge.early_audio_buffer.as_millis();
+        tracing::warn!(
+            frames,
+            ms,
+            cap_ms = cap,
+            "early caller audio exceeded the buffer: later frames dropped"
+        );
+        let message = format!(
+            "{frames} caller frames ({ms} ms) arrived while the agent was connecting and did not fit the {cap} ms buffer: dropped"
+        );
+        self.report_error("early_audio_dropped", &message);
     }
 
     pub(super) fn report_error(&mut self, code: &str, message: &str) {

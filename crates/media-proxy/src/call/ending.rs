@@ -11,7 +11,7 @@ use axum::extract::ws;
 use common::events::media::MediaEventKind;
 use common::twilio_media::FromTwilio;
 use tokio::time::{Instant, timeout};
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::bridge::{Bridge, Ending};
 
@@ -28,7 +28,7 @@ impl Bridge {
         let _ = self.write_out().await; // best effort: the call is ending either way
         self.closed_agent = None;
         if let Some(mut agent) = self.agent.take() {
-            let frame = CloseFrame { code: CloseCode::Normal, reason: "call ended".into() };
+            let frame = CloseFrame { code: self.agent_close, reason: "call ended".into() };
             // Best effort: the socket is dropped right after either way.
             let _ = timeout(CLOSE_GRACE, agent.close(Some(frame))).await;
         }
@@ -85,6 +85,7 @@ impl Bridge {
     /// Tells main-app how the call ended: every agent line's final heard state, the end reason
     /// (asking for the hang-up when the caller did not hang up), and the stream's counters.
     fn report_end(&mut self, reason: common::events::media::EndReason, detail: Option<String>, hangup: bool) {
+        self.report_early_overflow();
         let now = self.call_us(Instant::now());
         for line in self.playback.finish(now) {
             self.events.emit(MediaEventKind::Transcript { line });

@@ -35,6 +35,9 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
         Ok(started) => started,
         Err(err) => {
             tracing::info!(%err, "stream ended before start");
+            if err != start::StartError::Closed {
+                close_refused(&mut socket).await;
+            }
             return;
         }
     };
@@ -46,9 +49,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
             if let Some(call_id) = refusal.call_id {
                 state.events.report_refused(call_id, refusal.code, "stream token refused by media-proxy");
             }
-            let close = ws::Message::Close(Some(ws::CloseFrame { code: 1008, reason: "".into() }));
-            // Best effort: the socket is dropped right after.
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(500), socket.send(close)).await;
+            close_refused(&mut socket).await;
             return;
         }
     };
@@ -67,8 +68,16 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
         let events = state.events.for_call(verified.call_id.clone());
         let hard_stop = state.hard_stop.clone();
         drop(state);
-        bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, hard_stop)
+        Box::new(bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, hard_stop))
     };
     drop(started);
     bridge.run().instrument(span).await;
+}
+
+/// Closes a stream that never became a call (no `start` in time, or refused) as a policy
+/// violation (1008).
+async fn close_refused(socket: &mut WebSocket) {
+    let close = ws::Message::Close(Some(ws::CloseFrame { code: 1008, reason: "".into() }));
+    // Best effort: the socket is dropped right after.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(500), socket.send(close)).await;
 }

@@ -1,6 +1,7 @@
 //! The actor's writes: handlers queue frames into two outboxes, the loop writes them (`feed`)
-//! under the write deadline and flushes when idle. A failed or stuck Twilio write means the
-//! caller is gone; a failed agent write is an agent failure.
+//! under the write deadline and flushes when idle. A failed or stuck Twilio write ends the call
+//! with a hang-up request (the stream is unusable; the phone call may still be up); a failed agent
+//! write is an agent failure.
 
 use axum::extract::ws;
 use common::events::media::EndReason;
@@ -44,7 +45,7 @@ impl Bridge {
         }
         self.out_twilio = queue;
         if failed {
-            return Some(self.twilio_lost());
+            return Some(self.twilio_stuck());
         }
         let mut queue = std::mem::take(&mut self.out_agent);
         if let Some(agent) = self.agent.as_mut() {
@@ -72,7 +73,7 @@ impl Bridge {
         if std::mem::take(&mut self.twilio_dirty)
             && !matches!(timeout(limit, self.twilio.flush()).await, Ok(Ok(())))
         {
-            return Some(self.twilio_lost());
+            return Some(self.twilio_stuck());
         }
         if std::mem::take(&mut self.agent_dirty)
             && let Some(agent) = self.agent.as_mut()
@@ -89,6 +90,19 @@ impl Bridge {
     pub(super) fn twilio_lost(&mut self) -> Ending {
         let mut ending = self.caller_gone();
         ending.twilio_open = false;
+        ending
+    }
+
+    /// A write to Twilio failed or missed `WRITE_TIMEOUT_MS`: the stream is unusable, but unlike
+    /// a `stop` or a close this does not say the phone call ended, so main-app is asked to hang
+    /// it up (harmless if it already ended) rather than leave the callee on a silent line.
+    pub(super) fn twilio_stuck(&mut self) -> Ending {
+        let mut ending = self.twilio_lost();
+        ending.hangup = true;
+        let detail = ending.detail.take();
+        ending.detail = Some(
+            detail.map_or_else(|| "twilio_write_failed".to_owned(), |d| format!("{d}; twilio_write_failed")),
+        );
         ending
     }
 
