@@ -12,6 +12,11 @@
 //! - target RSS when idle and under load (total and marginal per call) from `/proc/<pid>/status`;
 //! - set-up time: Twilio `start` sent → first agent frame received by the Twilio client.
 //!
+//! The generator plays both ends of every call on one core, so it is built to cost less per
+//! stream than the bridge: its sockets use the lean [`ws`] (one reader task per socket, parsing
+//! in place) and every paced frame is sent from one shared [`ticker`] instead of a timer per
+//! sender.
+//!
 //! The same load against [`passthrough`] (a trivial bridge, also a child process on the same
 //! core) is the baseline: the generator's own floor. Figures are printed, not asserted.
 
@@ -19,7 +24,9 @@ pub mod frame;
 pub mod passthrough;
 pub mod peers;
 pub mod stats;
+pub mod ticker;
 pub mod twilio;
+pub mod ws;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,6 +101,7 @@ fn spawn_target(
     config: &BenchConfig,
     port: u16,
     peers: &str,
+    agent: &str,
     n: usize,
 ) -> anyhow::Result<std::process::Child> {
     let mut cmd = match config.core {
@@ -109,7 +117,7 @@ fn spawn_target(
             .arg("--port")
             .arg(port.to_string())
             .arg("--agent-url")
-            .arg(format!("ws://{peers}/v1/convai/conversation"));
+            .arg(format!("ws://{agent}/v1/convai/conversation?agent_id=loadgen"));
     }
     let log = std::fs::File::create(std::env::temp_dir().join(format!("loadgen-target-{n}.log")))?;
     cmd.env("PORT", port.to_string())
@@ -150,10 +158,20 @@ pub async fn run_once(config: &BenchConfig, n: usize) -> anyhow::Result<RunResul
     let clock = Clock::new();
     let recorder = Arc::new(Recorder::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let agent_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let peers_addr = listener.local_addr()?.to_string();
-    let peers = peers::Peers::start(listener, SECRET.to_owned(), clock, recorder.clone());
+    let ticker = ticker::Ticker::new();
+    let peers = peers::Peers::start(
+        listener,
+        agent_listener,
+        ticker.clone(),
+        SECRET.to_owned(),
+        clock,
+        recorder.clone(),
+    );
+    tokio::spawn(ticker.clone().run(peers.stop.clone()));
     let port = free_port()?;
-    let mut child = spawn_target(config, port, &peers_addr, n)?;
+    let mut child = spawn_target(config, port, &peers_addr, &peers.agent_addr, n)?;
     let pid = child.id();
     let result = measure(config, n, port, pid, &clock, &recorder, &peers).await;
     // The run is over either way; the child is ours.
@@ -171,21 +189,22 @@ async fn measure(
     recorder: &Arc<Recorder>,
     peers: &peers::Peers,
 ) -> anyhow::Result<RunResult> {
+    let ticker = &peers.ticker;
     wait_listening(port).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_idle = stats::rss_kib(pid).unwrap_or(0);
     let stop = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let url = format!("ws://127.0.0.1:{port}/outbound-media-stream");
+    let addr = format!("127.0.0.1:{port}");
     let gap = config.ramp / n.max(1) as u32;
     for i in 0..n {
         let spec = twilio::StreamSpec {
             index: i as u32,
-            url: url.clone(),
+            addr: addr.clone(),
             secret: SECRET.to_owned(),
-            phase: Duration::from_micros((i as u64 * 20_000 / n.max(1) as u64) % 20_000),
+            slot: i * ticker::SLOTS / n.max(1),
         };
-        tasks.spawn(twilio::run_stream(spec, *clock, recorder.clone(), stop.clone()));
+        tasks.spawn(twilio::run_stream(spec, ticker.clone(), *clock, recorder.clone(), stop.clone()));
         tokio::time::sleep(gap).await;
     }
     tokio::time::sleep(config.warmup).await;

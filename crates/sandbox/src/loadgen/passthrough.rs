@@ -2,7 +2,9 @@
 //! itself costs and adds. Per stream: wait for `start`, open the agent socket, then re-wrap each
 //! Twilio `media` as `user_audio_chunk` and each agent `audio` as Twilio `media` (parse with the
 //! `common` types, serialise, send) and answer pings. No token check, no context, no initiation
-//! data, no marks, no events, no limits, default socket buffers.
+//! data, no marks, no events, no limits. Its WebSocket read buffers are small (4 KiB, as media-proxy's):
+//! tungstenite's default (128 KiB) is zeroed on every read, which would make the baseline
+//! measure `memset` rather than bridging.
 
 use axum::Router;
 use axum::extract::State;
@@ -13,6 +15,9 @@ use common::elevenlabs::{FromAgent, ToAgent, UserAudioChunk};
 use common::twilio_media::{FromTwilio, OutboundMedia, ToTwilio};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as AgentMessage;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+const READ_BUFFER: usize = 4096;
 
 /// Serves the passthrough on `listener`, bridging to the agent WebSocket at `agent_url`.
 pub async fn serve(listener: tokio::net::TcpListener, agent_url: String) -> anyhow::Result<()> {
@@ -26,7 +31,7 @@ pub async fn serve(listener: tokio::net::TcpListener, agent_url: String) -> anyh
 }
 
 async fn upgrade(State(agent_url): State<String>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| bridge(socket, agent_url))
+    upgrade.read_buffer_size(READ_BUFFER).on_upgrade(move |socket| bridge(socket, agent_url))
 }
 
 async fn bridge(mut twilio: WebSocket, agent_url: String) {
@@ -38,7 +43,9 @@ async fn bridge(mut twilio: WebSocket, agent_url: String) {
         }
     }
     let Some(stream_sid) = stream_sid else { return };
-    let Ok((mut agent, _)) = tokio_tungstenite::connect_async_with_config(&agent_url, None, true).await
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let Ok((mut agent, _)) =
+        tokio_tungstenite::connect_async_with_config(&agent_url, Some(config), true).await
     else {
         return;
     };

@@ -1,14 +1,14 @@
 //! The load generator's in-process peers of the bridge under test, on one HTTP port:
 //!
-//! - a simulated ElevenLabs: `get-signed-url` and the agent WebSocket, which answers the
-//!   initiation with `conversation_initiation_metadata` (`ulaw_8000` both ways) at once, then
-//!   talks continuously: one stamped 20 ms frame every 20 ms, and records the stamps of the
-//!   caller audio it receives;
+//! - a simulated ElevenLabs: `get-signed-url`, and the agent WebSocket (on its own listener, with
+//!   the generator's lean [`ws`](super::ws)), which answers the initiation with
+//!   `conversation_initiation_metadata` (`ulaw_8000` both ways) at once, then talks continuously:
+//!   one stamped 20 ms frame every 20 ms (from the shared [`Ticker`]), and records the stamps of
+//!   the caller audio it receives;
 //! - a main-app stand-in: `/internal/stream-context` verifies and consumes stream tokens issued
 //!   with the shared secret, `/internal/media-events` verifies the signature and counts events.
 
 use axum::Router;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,13 +16,17 @@ use axum::routing::{get, post};
 use common::events::media::{CONTEXT_PATH, CallContext, EVENTS_PATH, SIGNATURE_HEADER};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{self, Stamp};
 use super::stats::{Clock, Local, Recorder};
+use super::ticker::{Talker, Ticker};
+use super::twilio::field;
+use super::ws::{self, Conn};
 
 /// Shared state of the peers.
 #[derive(Clone)]
@@ -40,13 +44,19 @@ pub struct Peers {
     pub events: Arc<AtomicU64>,
     /// Agent conversations opened.
     pub conversations: Arc<AtomicU64>,
-    addr: Arc<Mutex<Option<std::net::SocketAddr>>>,
+    /// The agent WebSocket's address (`host:port`).
+    pub agent_addr: String,
+    /// Paces the agents (and the Twilio streams of the run).
+    pub ticker: Arc<Ticker>,
 }
 
 impl Peers {
-    /// Starts the peers on `listener`.
+    /// Starts the peers: HTTP on `listener`, the agent WebSocket on `agent_listener`, agents
+    /// paced by `ticker`.
     pub fn start(
         listener: tokio::net::TcpListener,
+        agent_listener: tokio::net::TcpListener,
+        ticker: Arc<Ticker>,
         secret: String,
         clock: Clock,
         recorder: Arc<Recorder>,
@@ -59,11 +69,23 @@ impl Peers {
             used: Arc::default(),
             events: Arc::default(),
             conversations: Arc::default(),
-            addr: Arc::new(Mutex::new(listener.local_addr().ok())),
+            agent_addr: agent_listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            ticker,
         };
+        let agents = peers.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = agents.stop.cancelled() => return,
+                    accepted = agent_listener.accept() => match accepted {
+                        Ok((tcp, _)) => { tokio::spawn(conversation(tcp, agents.clone())); }
+                        Err(err) => tracing::warn!(%err, "agent accept failed"),
+                    },
+                }
+            }
+        });
         let app = Router::new()
             .route("/v1/convai/conversation/get-signed-url", get(signed_url))
-            .route("/v1/convai/conversation", get(agent_ws))
             .route(CONTEXT_PATH, get(context))
             .route(EVENTS_PATH, post(events))
             .with_state(peers.clone());
@@ -78,14 +100,10 @@ impl Peers {
         });
         peers
     }
-
-    fn base(&self) -> String {
-        self.addr.lock().ok().and_then(|a| *a).map(|a| a.to_string()).unwrap_or_default()
-    }
 }
 
 async fn signed_url(State(peers): State<Peers>) -> Response {
-    let url = format!("ws://{}/v1/convai/conversation?agent_id=loadgen&token=t", peers.base());
+    let url = format!("ws://{}/v1/convai/conversation?agent_id=loadgen&token=t", peers.agent_addr);
     axum::Json(serde_json::json!({ "signed_url": url })).into_response()
 }
 
@@ -142,63 +160,88 @@ async fn events(State(peers): State<Peers>, headers: HeaderMap, body: axum::body
     StatusCode::NO_CONTENT
 }
 
-async fn agent_ws(State(peers): State<Peers>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.read_buffer_size(4096).on_upgrade(move |socket| conversation(socket, peers))
+/// One agent's sending half, driven by the ticker.
+struct AgentSender {
+    conn: Arc<Conn>,
+    index: u32,
+    seq: AtomicU32,
+    clock: Clock,
+    recorder: Arc<Recorder>,
+    done: AtomicBool,
 }
 
-#[derive(Deserialize)]
-struct UserAudio<'a> {
-    #[serde(borrow)]
-    user_audio_chunk: Option<&'a str>,
-}
-
-/// One agent conversation: metadata at once, then a stamped frame every 20 ms.
-async fn conversation(mut socket: WebSocket, peers: Peers) {
-    let n = peers.conversations.fetch_add(1, Ordering::Relaxed);
-    // The bridge must send its initiation first.
-    match tokio::time::timeout(Duration::from_secs(10), socket.recv()).await {
-        Ok(Some(Ok(Message::Text(t)))) if t.contains("conversation_initiation_client_data") => {}
-        _ => return,
+impl Talker for AgentSender {
+    fn tick(&self) -> bool {
+        if self.done.load(Ordering::Relaxed) {
+            return false;
+        }
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let sent_us = self.clock.now_us();
+        let sent = self.conn.send_with(ws::TEXT, |b| {
+            b.extend_from_slice(br#"{"type":"audio","audio_event":{"audio_base_64":""#);
+            frame::encode_into(Stamp { stream: self.index, seq, sent_us }, b);
+            let _ = write!(b, r#"","event_id":1}}}}"#);
+        });
+        if sent && self.recorder.in_window(sent_us) {
+            self.recorder.outbound.sent.fetch_add(1, Ordering::Relaxed);
+        }
+        sent
     }
-    let metadata = r#"{"type":"conversation_initiation_metadata","conversation_initiation_metadata_event":{"conversation_id":"conv_load","agent_output_audio_format":"ulaw_8000","user_input_audio_format":"ulaw_8000"}}"#;
-    if socket.send(Message::Text(metadata.into())).await.is_err() {
+}
+
+const METADATA: &str = r#"{"type":"conversation_initiation_metadata","conversation_initiation_metadata_event":{"conversation_id":"conv_load","agent_output_audio_format":"ulaw_8000","user_input_audio_format":"ulaw_8000"}}"#;
+
+/// One agent conversation: the bridge's initiation first, then metadata at once, then a stamped
+/// frame every 20 ms until the bridge closes or the run stops.
+async fn conversation(tcp: tokio::net::TcpStream, peers: Peers) {
+    let Ok(Ok((path, conn))) = tokio::time::timeout(Duration::from_secs(10), ws::accept(tcp)).await else {
+        return;
+    };
+    if !path.starts_with("/v1/convai/conversation?") {
         return;
     }
-    let mut ticker = tokio::time::interval(Duration::from_millis(20));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let (mut seq, mut local_in, mut local_out) = (0u32, Local::default(), Local::default());
+    let conn = Arc::new(conn);
+    let n = peers.conversations.fetch_add(1, Ordering::Relaxed) as u32;
+    let sender = Arc::new(AgentSender {
+        conn: conn.clone(),
+        index: n,
+        seq: AtomicU32::new(0),
+        clock: peers.clock,
+        recorder: peers.recorder.clone(),
+        done: AtomicBool::new(false),
+    });
     let recorder = peers.recorder.clone();
-    loop {
-        tokio::select! {
-            _ = peers.stop.cancelled() => break,
-            _ = ticker.tick() => {
-                seq += 1;
-                let sent_us = peers.clock.now_us();
-                let payload = frame::encode(Stamp { stream: n as u32, seq, sent_us });
-                let msg = format!(r#"{{"type":"audio","audio_event":{{"audio_base_64":"{payload}","event_id":1}}}}"#);
-                if socket.send(Message::Text(msg.into())).await.is_err() {
-                    break;
-                }
-                if recorder.in_window(sent_us) {
-                    local_out.sent += 1;
-                }
+    let mut local_in = Local::default();
+    let mut initiated = false;
+    let on_text = |text: &mut [u8]| {
+        if !initiated {
+            // The bridge must send its initiation first; anything else ends the conversation.
+            if memchr::memmem::find(text, b"conversation_initiation_client_data").is_none() {
+                conn.close();
+                return;
             }
-            msg = socket.recv() => match msg {
-                Some(Ok(Message::Text(t))) => {
-                    let now = peers.clock.now_us();
-                    if let Ok(UserAudio { user_audio_chunk: Some(p) }) = serde_json::from_str(t.as_str())
-                        && let Some(stamp) = frame::decode(p)
-                        && recorder.in_window(stamp.sent_us)
-                    {
-                        local_in.received += 1;
-                        local_in.latencies.push(now.saturating_sub(stamp.sent_us).min(u64::from(u32::MAX)) as u32);
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
+            initiated = true;
+            // The agent answers at once: metadata, its first frame, then one every 20 ms.
+            if conn.send_text(METADATA.as_bytes()) && sender.tick() {
+                peers.ticker.add(peers.ticker.slot_now(), sender.clone());
+            }
+            return;
         }
+        let now = peers.clock.now_us();
+        if let Some(stamp) =
+            field(text, b"user_audio_chunk").and_then(|p| std::str::from_utf8(p).ok()).and_then(frame::decode)
+            && recorder.in_window(stamp.sent_us)
+        {
+            local_in.received += 1;
+            local_in.latencies.push(now.saturating_sub(stamp.sent_us).min(u64::from(u32::MAX)) as u32);
+        }
+    };
+    let mut on_text = on_text;
+    tokio::select! {
+        _ = peers.stop.cancelled() => {}
+        _ = conn.read_frames(&mut on_text) => {}
     }
+    sender.done.store(true, Ordering::Relaxed);
+    conn.close();
     local_in.merge_into(&recorder.inbound);
-    local_out.merge_into(&recorder.outbound);
 }
