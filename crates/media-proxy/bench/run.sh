@@ -6,12 +6,12 @@
 # scheduler, not the bridge. Needs root (or CAP_SYS_NICE); the kernel's RT throttling still
 # leaves 5 % of each core to everything else.
 # Usage: crates/media-proxy/bench/run.sh [CALLS] [MEASURE_SECS]
-#   CALLS defaults to 100,250,400,500 (beyond ~450 the generator saturates its core here);
+#   CALLS defaults to 100,250,500,1000 (the generator keeps real time to about 1,200 here);
 #   MEASURE_SECS to 20. Figures go to stdout (and
 #   target/bench-media-proxy.txt); they are printed, not asserted.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-CALLS="${1:-100,250,400,500}"
+CALLS="${1:-100,250,500,1000}"
 MEASURE="${2:-20}"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p media-proxy -p sandbox --bin media-proxy --bin loadgen
