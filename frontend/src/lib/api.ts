@@ -12,6 +12,8 @@ import type {
   Call,
   CallEvent,
   CallTranscript,
+  CrmDelivery,
+  CrmDeliveryStatus,
   LiveCall,
   Me,
   NewCall,
@@ -191,4 +193,11 @@ export const api = {
   /** Streams with HTTP Range, so an `<audio>` element can seek. */
   recordingAudioUrl: (sid: string) => `/api/recordings/${enc(sid)}/audio`,
   recordingDownloadUrl: (sid: string) => `/api/recordings/${enc(sid)}/audio?download=1`,
+
+  listCrmDeliveries: (status: CrmDeliveryStatus | null, offset: number, limit: number, signal?: AbortSignal) =>
+    request<Paged<CrmDelivery>>(
+      `/api/crm/deliveries?offset=${offset}&limit=${limit}${status ? `&status=${status}` : ""}`,
+      { signal },
+    ),
+  replayCrmDelivery: (id: string) => request<CrmDelivery>(`/api/crm/deliveries/${enc(id)}/replay`, { method: "POST" }),
 };

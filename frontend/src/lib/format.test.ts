@@ -67,7 +67,7 @@ describe("navigation", () => {
   });
   it("link only to pages that exist", () => {
     // The pages of this app (src/app/*/page.tsx).
-    const pages = ["/", "/live/", "/calls/new/", "/calls/", "/recordings/", "/campaigns/", "/contacts/", "/dnc/"];
+    const pages = ["/", "/live/", "/calls/new/", "/calls/", "/recordings/", "/campaigns/", "/contacts/", "/dnc/", "/crm/"];
     expect(NAV.map((n) => n.href).sort()).toEqual(pages.sort());
   });
 });

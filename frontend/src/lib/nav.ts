@@ -17,6 +17,7 @@ export const NAV: readonly NavItem[] = [
   { href: "/campaigns/", label: "Campaigns", icon: "campaigns" },
   { href: "/contacts/", label: "Contacts", icon: "contacts" },
   { href: "/dnc/", label: "Do not call", icon: "block" },
+  { href: "/crm/", label: "CRM deliveries", icon: "send" },
 ];
 
 /** Whether `pathname` is inside the nav entry `href` (the longest matching entry wins). */

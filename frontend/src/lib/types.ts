@@ -256,3 +256,32 @@ export interface Recording {
 
 /** Socket.IO `subscribe` acknowledgement codes (`SubscribeAck.error`). */
 export type SubscribeError = "UNKNOWN_TOPIC" | "ID_REQUIRED" | "CALL_NOT_FOUND" | "INVALID_PAYLOAD" | "UNAVAILABLE";
+
+export type CrmDeliveryStatus = "pending" | "delivered" | "dead";
+
+/** One attempt in a CRM delivery's log. */
+export interface CrmAttempt {
+  at: string;
+  statusCode?: number;
+  error?: string;
+  durationMs: number;
+}
+
+/** Items of `GET /api/crm/deliveries`: one call summary in the CRM outbox. */
+export interface CrmDelivery {
+  id: string;
+  callId: string;
+  /** `final`: the report sent when the call ended; `update`: the same with post-call data that came later. */
+  kind: "final" | "update";
+  idempotencyKey: string;
+  payload: unknown;
+  postCallConversation: string | null;
+  status: CrmDeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  createdAt: string;
+  updatedAt: string;
+  deliveredAt: string | null;
+  lastError: string | null;
+  log: CrmAttempt[];
+}

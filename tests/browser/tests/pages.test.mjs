@@ -17,6 +17,7 @@ const PAGES = [
   ["contacts", "/contacts/", "Contacts"],
   ["import-contacts", "/contacts/import/", "Import contacts"],
   ["dnc", "/dnc/", "Do not call"],
+  ["crm", "/crm/", "CRM deliveries"],
 ];
 
 /** Form controls and buttons on the page a screen reader could not name (runs in the page). */
