@@ -182,6 +182,9 @@ export const api = {
   callEvents: (id: string, signal?: AbortSignal) => request<CallEvent[]>(`/api/calls/${enc(id)}/events`, { signal }),
   callTranscript: (id: string, signal?: AbortSignal) =>
     request<CallTranscript>(`/api/calls/${enc(id)}/transcript`, { signal }),
+  /** Fetches the call's conversation from the agent platform again and stores it. */
+  recoverTranscript: (id: string) =>
+    request<CallTranscript>(`/api/calls/${enc(id)}/transcript/recover`, { method: "POST" }),
   callRecordings: (id: string, signal?: AbortSignal) =>
     request<Paged<Recording>>(`/api/calls/${enc(id)}/recordings`, { signal }),
   createCall: (call: NewCall, idempotencyKey: string) =>

@@ -232,9 +232,20 @@ export interface PostCall {
   receivedAt: string;
 }
 
+/** Where fetching a missing post-call record from the agent platform stands. */
+export interface TranscriptRecovery {
+  /** Failed fetches so far. */
+  attempts: number;
+  lastError: string | null;
+  /** When automatic (bulk) recovery stopped trying; fetching this one call still tries. */
+  givenUpAt: string | null;
+}
+
 export interface CallTranscript {
   live: TranscriptLine[];
   postCall: PostCall | null;
+  /** Present once a fetch of the missing record failed. */
+  recovery?: TranscriptRecovery;
 }
 
 export type RecordingStatus = "in-progress" | "completed" | "absent" | "deleted";

@@ -1,5 +1,6 @@
 // The operator's main path: place a call to a sandbox number, follow it live (transcript lines
-// appear while it runs, then it ends), open its detail page and play its recording.
+// appear while it runs, then it ends), open its detail page, play its recording, and fetch its
+// post-call record from the agent platform again.
 // Against main-app alone (SANDBOX=0) the call cannot connect: the test then checks that the
 // failure is shown as it is, and skips the conversation part.
 import assert from "node:assert/strict";
@@ -88,6 +89,13 @@ describe("a call", () => {
     // The agent platform's analysis follows the call; the page picks it up by itself.
     await page.getByTestId("analysis").waitFor({ timeout: env.callTimeoutMs });
     await shoot(page, "e2e-call-detail");
+    // It came by the webhook; fetching it again from the agent platform replaces it, and says so.
+    const source = page.getByTestId("post-call-source");
+    assert.match(await source.innerText(), /Sent by the agent platform/);
+    await page.getByRole("button", { name: "Fetch again" }).click();
+    await page.getByText(/Fetched from the agent platform/).waitFor({ timeout: 15_000 });
+    await page.getByTestId("analysis").waitFor();
+    await shoot(page, "e2e-call-detail-fetched");
     assert.ok(sockets.length <= 1, `one Socket.IO WebSocket per tab, saw ${sockets.length}`);
     assert.deepEqual(errors, []);
     await context.close();

@@ -10,11 +10,12 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 import { Suspense, useEffect, useState } from "react";
 import { callDurationSecs } from "@/components/calls-table";
+import { Icon } from "@/components/icons";
 import { RecordingPlayer } from "@/components/recording-player";
 import { Timeline } from "@/components/timeline";
 import { LiveTranscript, PostCallTranscript } from "@/components/transcript";
 import { Badge, Banner, buttonClass, Card, Empty, ErrorState, Fact, Loading, OutcomeBadge, PageHeader, StatusBadge } from "@/components/ui";
-import { api } from "@/lib/api";
+import { api, ApiError } from "@/lib/api";
 import { answeredByLabel, formatDateTime, formatDuration, humanize, partyLabel } from "@/lib/format";
 import { isTerminal, mergeTranscripts, transcriptFromEvents } from "@/lib/live-state";
 import { useCallLive, useNow } from "@/lib/socket";
@@ -116,7 +117,7 @@ function CallView({ id }: { id: string }) {
           <Summary call={c} status={status} />
           <RecordingCard state={recordings} ended={isTerminal(status)} />
           <TranscriptCard transcript={transcript} events={events} liveLines={running ? live.transcript : null} />
-          <AnalysisCard transcript={transcript} ended={isTerminal(status)} hadConversation={Boolean(c.conversationId)} />
+          <AnalysisCard callId={c.id} transcript={transcript} ended={isTerminal(status)} hadConversation={Boolean(c.conversationId)} />
         </div>
         <div className="space-y-6">
           <Card title="Timeline">
@@ -228,10 +229,12 @@ function TranscriptCard({ transcript, events, liveLines }: { transcript: ApiStat
 }
 
 function AnalysisCard({
+  callId,
   transcript,
   ended,
   hadConversation,
 }: {
+  callId: string;
   transcript: ApiState<CallTranscript>;
   ended: boolean;
   hadConversation: boolean;
@@ -239,7 +242,11 @@ function AnalysisCard({
   const analysis = transcript.data?.postCall?.analysis ?? null;
   const meta = transcript.data?.postCall?.metadata;
   return (
-    <Card title="Analysis">
+    <Card
+      title="Analysis"
+      actions={ended && hadConversation && transcript.data ? <FetchPostCall callId={callId} transcript={transcript} /> : undefined}
+    >
+      {ended && hadConversation && transcript.data && <PostCallSource data={transcript.data} />}
       {transcript.error ? (
         <ErrorState error={transcript.error} onRetry={transcript.reload} feature="Post-call analysis is" endpoint="GET /api/calls/{id}/transcript" />
       ) : !transcript.data ? (
@@ -258,6 +265,57 @@ function AnalysisCard({
         </div>
       )}
     </Card>
+  );
+}
+
+/** Where the post-call record came from, or why it is still missing. */
+function PostCallSource({ data }: { data: CallTranscript }) {
+  const post = data.postCall;
+  const r = data.recovery;
+  if (post) {
+    return (
+      <p className="mb-3 text-xs text-zinc-500 dark:text-zinc-400" data-testid="post-call-source">
+        {post.source === "recovered" ? "Fetched from the agent platform" : "Sent by the agent platform"} {formatDateTime(post.receivedAt)}
+      </p>
+    );
+  }
+  if (!r) return null;
+  return (
+    <p className="mb-3 text-xs text-red-700 dark:text-red-400" data-testid="post-call-source">
+      Fetching it from the agent platform failed {r.attempts} time{r.attempts === 1 ? "" : "s"}
+      {r.lastError ? ` (last: ${r.lastError})` : ""}
+      {r.givenUpAt ? `; automatic retries stopped ${formatDateTime(r.givenUpAt)}` : ""}.
+    </p>
+  );
+}
+
+/** Asks main-app to fetch the conversation from the agent platform now. */
+function FetchPostCall({ callId, transcript }: { callId: string; transcript: ApiState<CallTranscript> }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const fetchNow = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.recoverTranscript(callId);
+      transcript.reload();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="flex flex-wrap items-center justify-end gap-2">
+      {error && (
+        <span role="alert" className="text-xs text-red-700 dark:text-red-400">
+          {error}
+        </span>
+      )}
+      <button type="button" className={buttonClass.secondary} disabled={busy} onClick={fetchNow}>
+        <Icon name="refresh" className="size-4" /> {transcript.data?.postCall ? "Fetch again" : "Fetch now"}
+      </button>
+    </span>
   );
 }
 
