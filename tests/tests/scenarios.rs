@@ -292,6 +292,10 @@ async fn check(stack: &Stack, e: &Expect, call: &Call, events: &[CallEvent], rec
     assert!(stream.connected, "{who}: stream connected");
     assert!(stream.frames_sent > 0, "{who}: no callee audio sent");
     assert!(kinds.contains(&"stream_started") && kinds.contains(&"agent_connected"), "{who}: {kinds:?}");
+    // Twilio's own stream callbacks (§2.6), each once, started before stopped.
+    let stream_events: Vec<&str> =
+        events.iter().filter(|e| e.kind == "stream").filter_map(|e| e.data["StreamEvent"].as_str()).collect();
+    assert_eq!(stream_events, ["stream-started", "stream-stopped"], "{who}");
     if e.outcome == Outcome::ConversationHeld {
         // A conversation: media flowed both ways for seconds and playback marks were echoed.
         assert!(stream.frames_sent > 100, "{who}: callee audio sent: {}", stream.frames_sent);

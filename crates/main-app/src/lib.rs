@@ -90,6 +90,7 @@ pub fn build_router(state: AppState) -> Router {
         )
         .route("/amd-status-callback", post(webhooks::twilio::amd_callback))
         .route("/recording-status-callback", post(webhooks::twilio::recording_callback))
+        .route("/stream-status-callback", post(webhooks::twilio::stream_callback))
         .route("/webhooks/elevenlabs", post(webhooks::elevenlabs::receive))
         .route(common::events::media::CONTEXT_PATH, get(internal::stream_context))
         .route(common::events::media::EVENTS_PATH, post(internal::media_events));

@@ -18,6 +18,8 @@ pub enum Verb {
         url: String,
         /// `<Parameter name value>` pairs.
         parameters: Vec<(String, String)>,
+        /// `statusCallback`: where Twilio reports the stream starting, stopping or failing.
+        status_callback: Option<String>,
     },
     /// `<Say>text</Say>`.
     Say(String),
@@ -45,19 +47,23 @@ pub fn render(verbs: &[Verb]) -> String {
 
 fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) -> std::io::Result<()> {
     match verb {
-        Verb::ConnectStream { url, parameters } => {
+        Verb::ConnectStream { url, parameters, status_callback } => {
             w.create_element("Connect").write_inner_content(|w| {
-                w.create_element("Stream").with_attribute(("url", url.as_str())).write_inner_content(
-                    |w| {
-                        for (name, value) in parameters {
-                            w.create_element("Parameter")
-                                .with_attribute(("name", name.as_str()))
-                                .with_attribute(("value", value.as_str()))
-                                .write_empty()?;
-                        }
-                        Ok(())
-                    },
-                )?;
+                let mut stream = w.create_element("Stream").with_attribute(("url", url.as_str()));
+                if let Some(cb) = status_callback {
+                    stream = stream
+                        .with_attribute(("statusCallback", cb.as_str()))
+                        .with_attribute(("statusCallbackMethod", "POST"));
+                }
+                stream.write_inner_content(|w| {
+                    for (name, value) in parameters {
+                        w.create_element("Parameter")
+                            .with_attribute(("name", name.as_str()))
+                            .with_attribute(("value", value.as_str()))
+                            .write_empty()?;
+                    }
+                    Ok(())
+                })?;
                 Ok(())
             })?;
         }
@@ -74,13 +80,15 @@ fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The document for an answered call: bridge to media-proxy, then hang up when the stream ends
-/// (so a stream that closes for any reason never leaves the line open).
-pub fn connect_stream(media_proxy_url: &str, call_id: &str, token: &str) -> String {
+/// The document for an answered call: bridge to media-proxy (Twilio reports the stream's start,
+/// stop or failure to `status_callback`), then hang up when the stream ends (so a stream that
+/// closes for any reason never leaves the line open).
+pub fn connect_stream(media_proxy_url: &str, call_id: &str, token: &str, status_callback: &str) -> String {
     render(&[
         Verb::ConnectStream {
             url: format!("{}/outbound-media-stream", media_proxy_url.trim_end_matches('/')),
             parameters: vec![("callId".into(), call_id.into()), ("token".into(), token.into())],
+            status_callback: Some(status_callback.to_owned()),
         },
         Verb::Hangup,
     ])
@@ -138,6 +146,7 @@ mod tests {
         let xml = render(&[Verb::ConnectStream {
             url: "wss://media.example.com/outbound-media-stream".into(),
             parameters: vec![("prompt".into(), evil.into())],
+            status_callback: None,
         }]);
         assert_eq!(parameters(&xml), vec![("prompt".to_owned(), evil.to_owned())]);
         assert_eq!(count(&xml, b"Hangup"), 0, "{xml}");
@@ -146,8 +155,13 @@ mod tests {
 
     #[test]
     fn connect_stream_document_has_ids_and_hangs_up_after() {
-        let xml = connect_stream("wss://media.example.com/", "0190-id", "tok&en<>");
-        assert!(xml.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://media.example.com/outbound-media-stream">"#), "{xml}");
+        let xml = connect_stream(
+            "wss://media.example.com/",
+            "0190-id",
+            "tok&en<>",
+            "https://app.example/stream-status-callback?call=0190-id&x=1",
+        );
+        assert!(xml.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://media.example.com/outbound-media-stream" statusCallback="https://app.example/stream-status-callback?call=0190-id&amp;x=1" statusCallbackMethod="POST">"#), "{xml}");
         assert_eq!(
             parameters(&xml),
             vec![("callId".to_owned(), "0190-id".to_owned()), ("token".to_owned(), "tok&en<>".to_owned())]

@@ -116,7 +116,14 @@ async fn twiml_bridges_to_media_proxy_with_a_token_bound_to_the_call() {
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/xml"));
     let xml = r.text().await.unwrap();
-    assert!(xml.contains(r#"<Stream url="ws://127.0.0.1:1/outbound-media-stream">"#), "{xml}");
+    assert!(
+        xml.contains(r#"<Stream url="ws://127.0.0.1:1/outbound-media-stream" statusCallback=""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(r#"/stream-status-callback?call={}" statusCallbackMethod="POST">"#, call.id)),
+        "the stream reports to us: {xml}"
+    );
     assert!(xml.contains(&format!(r#"<Parameter name="callId" value="{}"/>"#, call.id)), "{xml}");
     assert!(!xml.contains("Be brief"), "prompts never travel through Twilio: {xml}");
     let token = xml.split(r#"name="token" value=""#).nth(1).unwrap().split('"').next().unwrap();
@@ -143,4 +150,42 @@ async fn fallback_apologises_and_marks_the_call_failed() {
     let c = app.call(&call.id).await;
     assert_eq!(c.status, CallStatus::Failed);
     assert_eq!(c.error.unwrap().code, "FALLBACK_TWIML");
+}
+
+#[tokio::test]
+async fn stream_callbacks_are_logged_once_and_a_stream_error_becomes_the_calls_error() {
+    let app = TestApp::spawn().await;
+    let call = app.insert_call(Some(SID)).await;
+    let path = format!("/stream-status-callback?call={}", call.id);
+    let params = |event: &'static str| {
+        let mut p = vec![
+            ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+            ("CallSid", SID),
+            ("StreamSid", "MZ0123456789abcdef0123456789abcdef"),
+            ("StreamName", "MZ0123456789abcdef0123456789abcdef"),
+            ("StreamEvent", event),
+            ("Timestamp", "2026-12-07T11:00:00Z"),
+        ];
+        if event == "stream-error" {
+            p.push(("StreamError", "31920: the WebSocket upgrade was answered with HTTP 503"));
+        }
+        p
+    };
+    let r = app.http.post(app.url(&path)).form(&params("stream-error")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "unsigned");
+    assert!(app.call(&call.id).await.error.is_none(), "a refused callback changes nothing");
+
+    for event in ["stream-started", "stream-started", "stream-error", "stream-error"] {
+        let r = app.twilio_post(&path, &params(event)).await;
+        assert_eq!(r.status(), StatusCode::OK, "{event}");
+    }
+    let events = app.state.store.list_events(&call.id, 100).await.unwrap();
+    let logged: Vec<&str> =
+        events.iter().filter(|e| e.kind == "stream").filter_map(|e| e.data["StreamEvent"].as_str()).collect();
+    assert_eq!(logged, ["stream-started", "stream-error"], "each once");
+    let c = app.call(&call.id).await;
+    let error = c.error.expect("the stream error is the call's error");
+    assert_eq!(error.code, "STREAM_ERROR");
+    assert!(error.message.contains("31920"), "{}", error.message);
+    assert_eq!(c.status, CallStatus::Queued, "informational: the call's own callbacks decide its status");
 }

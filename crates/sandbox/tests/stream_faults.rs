@@ -119,7 +119,13 @@ fn statuses(app: &App) -> Vec<String> {
 async fn an_upgrade_refused_without_101_fails_with_31920_and_the_call_continues_after_connect() {
     let sb = faulty_sandbox(|_| {}).await;
     let mut app = App::start().await;
-    app.twiml("/twiml", &connect_doc(&app.ws_url()));
+    // With a stream status callback (§2.6): the failure is reported there too.
+    let doc = connect_doc(&app.ws_url()).replacen(
+        "/>",
+        &format!(r#" statusCallback="{}/stream-status?x=1"/>"#, app.base),
+        1,
+    );
+    app.twiml("/twiml", &doc);
     let sid = Twilio::new(&sb).create(&app, REFUSED, &[]).await;
     let call = sb.wait_call_ended(&sid, 10 * SECS).await.unwrap();
     let stream = &call.streams[0];
@@ -130,6 +136,15 @@ async fn an_upgrade_refused_without_101_fails_with_31920_and_the_call_continues_
     assert!(app.ws.try_recv().is_err(), "injected: the server never saw the upgrade");
     app.wait(5 * SECS, |r| r.iter().any(|r| r.param("CallStatus") == Some("completed"))).await;
     assert_eq!(statuses(&app), vec!["initiated", "ringing", "in-progress", "completed"]);
+    let reports = app.received_at("/stream-status");
+    assert_eq!(reports.len(), 1, "one stream report: the error");
+    let report = &reports[0];
+    assert!(report.signature_valid, "signed like every callback");
+    assert_eq!(report.param("StreamEvent"), Some("stream-error"));
+    assert_eq!(report.param("CallSid"), Some(sid.as_str()));
+    let error = report.param("StreamError").unwrap();
+    assert!(error.starts_with("31920") && error.contains("503"), "{error}");
+    assert_eq!(report.param("StreamSid"), Some(stream.stream_sid.as_str()));
 
     // The same record when the server itself answers the upgrade with a 404.
     let app2 = App::start().await;

@@ -45,6 +45,10 @@ describe("timeline", () => {
   it("summarise the fields people look for", () => {
     expect(eventSummary(ev("status", { CallStatus: "no-answer", CallDuration: "0" }))).toBe("No answer · 0 s");
     expect(eventSummary(ev("amd", { AnsweredBy: "machine_end_beep" }))).toBe("Machine end beep");
+    expect(eventSummary(ev("stream", { StreamEvent: "stream-started" }))).toBe("Started");
+    expect(eventSummary(ev("stream", { StreamEvent: "stream-error", StreamError: "31920: refused" }))).toBe("Error · 31920: refused");
+    expect(isProblem(ev("stream", { StreamEvent: "stream-error" }))).toBe(true);
+    expect(isProblem(ev("stream", { StreamEvent: "stream-stopped" }))).toBe(false);
     expect(eventSummary(ev("conversation_ended", { reason: "agent_ended", hangupRequested: true }))).toBe("Agent ended · hang-up requested");
     expect(eventSummary(ev("dial_failed", { code: "21211", message: "bad number" }))).toBe("21211 · bad number");
     expect(eventSummary(ev("transcript", { line: { role: "user", text: "Who is this?" } }))).toBe("Caller: Who is this?");

@@ -147,6 +147,7 @@ const EVENT_LABELS: Record<string, string> = {
   amd: "Answering-machine detection",
   recording: "Recording",
   stream_started: "Audio stream started",
+  stream: "Twilio media stream",
   agent_connected: "Agent connected",
   transcript: "Transcript line",
   turn_latency: "Reply latency",

@@ -47,6 +47,8 @@ export function eventSummary(e: CallEvent): string {
       return join(str(d, "conversationId"), str(d, "setupMs") && `set up in ${str(d, "setupMs")} ms`);
     case "stream_started":
       return str(d, "streamSid") ?? "";
+    case "stream":
+      return join(str(d, "StreamEvent") && humanize(str(d, "StreamEvent")!.replace(/^stream-/, "")), str(d, "StreamError"));
     case "transcript": {
       const line = (d.line ?? {}) as Data;
       const who = str(line, "role") === "agent" ? "Agent" : "Caller";
@@ -79,5 +81,10 @@ export function eventSummary(e: CallEvent): string {
 
 /** Events whose kind marks a problem, so the timeline can flag them. */
 export function isProblem(e: CallEvent): boolean {
-  return e.kind === "dial_failed" || e.kind === "media_error" || e.kind === "fallback_twiml";
+  return (
+    e.kind === "dial_failed" ||
+    e.kind === "media_error" ||
+    e.kind === "fallback_twiml" ||
+    (e.kind === "stream" && (e.data as Record<string, unknown> | null)?.StreamEvent === "stream-error")
+  );
 }

@@ -1,5 +1,5 @@
 //! Twilio's requests to us: the TwiML fetch when a call is answered, the fallback, and the
-//! status, answering-machine and recording callbacks (the last two also feed
+//! status, answering-machine, recording and media-stream callbacks (the last two also feed
 //! [`crate::amd`] and [`crate::recordings`]; a terminal status decides the outcome and schedules
 //! the call's finalization, [`crate::post_call`]). Every one is signature-checked first
 //! ([`super::signed`]); each callback is stored in the call's audit log with a deduplication key
@@ -78,7 +78,12 @@ pub async fn outbound_twiml(
     let secret = state.settings.stream_token_secret.expose_secret().as_bytes();
     let ttl = i64::try_from(state.settings.stream_token_ttl.as_secs()).unwrap_or(120);
     let token = common::stream_token::issue(secret, &call.id, Utc::now().timestamp(), ttl);
-    xml(twiml::connect_stream(&state.settings.media_proxy_url, call.id.as_str(), &token))
+    let stream_callback = format!(
+        "{}/stream-status-callback?call={}",
+        state.settings.server_url.trim_end_matches('/'),
+        call.id
+    );
+    xml(twiml::connect_stream(&state.settings.media_proxy_url, call.id.as_str(), &token, &stream_callback))
 }
 
 /// `/fallback-twiml`: Twilio could not use our TwiML. Apologise, hang up, mark the call failed.
@@ -137,6 +142,11 @@ async fn apply_callback(
             "recording:{}:{}",
             req.get("RecordingSid").unwrap_or(""),
             req.get("RecordingStatus").unwrap_or("")
+        )),
+        "stream" => Some(format!(
+            "stream:{}:{}",
+            req.get("StreamSid").unwrap_or(""),
+            req.get("StreamEvent").unwrap_or("")
         )),
         _ => None,
     };
@@ -247,9 +257,36 @@ async fn after_callback(
                 state.spawn(async move { crate::amd::apply(&state2, &call, verdict).await });
             }
         }
+        "stream" if new && req.get("StreamEvent") == Some("stream-error") => {
+            // The call's error says why there was no conversation (unless something said so first).
+            let message = format!(
+                "Twilio could not open or keep the media stream: {}",
+                req.get("StreamError").unwrap_or("no detail")
+            );
+            let fields = SetOnce {
+                error: Some(CallError { code: "STREAM_ERROR".into(), message }),
+                ..Default::default()
+            };
+            if let Some(call) = state.store.set_once(&call.id, &fields).await? {
+                state.live.publish_call(&call, false);
+            }
+        }
         _ => {}
     }
     Ok(())
+}
+
+/// `/stream-status-callback?call=<id>`: the media stream started, stopped or failed (§2.6;
+/// informational: the call's own status callbacks decide its state). Kept in the call's log; a
+/// failure becomes the call's error.
+pub async fn stream_callback(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    callback(state, method, uri, headers, body, "stream").await
 }
 
 /// `/call-status-callback`.

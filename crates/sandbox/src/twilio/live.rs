@@ -250,10 +250,8 @@ impl Live<'_> {
             StreamEvent::Invalid => conn.stats.invalid_messages += 1,
             StreamEvent::Early => conn.stats.early_messages += 1,
             StreamEvent::Closed(code) => {
-                if let Some(mut conn) = self.stream.take() {
-                    conn.stats.close_code = code;
-                    conn.stats.ended_by = Some("server_closed".to_owned());
-                    conn.flush(self.ctx);
+                if let Some(conn) = self.stream.take() {
+                    conn.closed_by_server(self.ctx, code);
                 }
                 self.activity = Activity::Idle;
                 let action = self.after_stream.take();

@@ -64,6 +64,7 @@ pub(crate) struct StreamConn {
     chunk: u64,
     account_sid: String,
     call_sid: String,
+    reporter: Reporter,
 }
 
 fn strip_query(url: &str) -> String {
@@ -118,6 +119,11 @@ async fn connect(
 pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn, u32> {
     let url = strip_query(&spec.url);
     let stream_sid = common::ids::StreamSid::random().to_string();
+    let reporter = Reporter {
+        hook: spec.status_callback.clone(),
+        stream_sid: stream_sid.clone(),
+        name: spec.name.clone().unwrap_or_else(|| stream_sid.clone()),
+    };
     let parameters = spec.parameters.iter().cloned().collect();
     let stats = StreamStats {
         stream_sid: stream_sid.clone(),
@@ -139,6 +145,11 @@ pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn,
                 r.streams[index].http_status = e.http_status;
                 r.streams[index].ended_by = Some("connect_failed".to_owned());
             });
+            let detail = match e.http_status {
+                Some(status) => format!("{}: the WebSocket upgrade was answered with HTTP {status}", e.code),
+                None => format!("{}: the WebSocket could not be opened in time", e.code),
+            };
+            reporter.send(ctx, "stream-error", Some(&detail));
             return Err(e.code);
         }
     };
@@ -158,6 +169,7 @@ pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn,
         chunk: 0,
         account_sid: ctx.account_sid.clone(),
         call_sid: ctx.sid.clone(),
+        reporter,
     };
     conn.stats.connected = true;
     conn.send(&FromTwilio::Connected { protocol: "Call".into(), version: "1.0.0".into() });
@@ -175,6 +187,7 @@ pub(crate) async fn open(ctx: &CallCtx, spec: &StreamSpec) -> Result<StreamConn,
         },
     });
     conn.flush(ctx);
+    conn.reporter.send(ctx, "stream-started", None);
     Ok(conn)
 }
 
@@ -355,5 +368,40 @@ impl StreamConn {
         let _ = self.enqueue(Kind::End, Message::Close(Some(close)));
         self.stats.ended_by = Some(ended_by.to_owned());
         self.flush(ctx);
+        self.reporter.send(ctx, "stream-stopped", None);
+    }
+
+    /// The server closed the socket (`code`, if it sent one): recorded and reported.
+    pub fn closed_by_server(mut self, ctx: &CallCtx, code: Option<u16>) {
+        self.stats.close_code = code;
+        self.stats.ended_by = Some("server_closed".to_owned());
+        self.flush(ctx);
+        self.reporter.send(ctx, "stream-stopped", None);
+    }
+}
+
+/// Sends the stream's status callbacks (§2.6), when `<Stream statusCallback>` asked for them.
+struct Reporter {
+    hook: Option<super::params::Hook>,
+    stream_sid: String,
+    name: String,
+}
+
+impl Reporter {
+    fn send(&self, ctx: &CallCtx, event: &str, error: Option<&str>) {
+        let Some(hook) = self.hook.clone() else { return };
+        let kv = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let mut params = vec![
+            kv("AccountSid", &ctx.account_sid),
+            kv("CallSid", &ctx.sid),
+            kv("StreamSid", &self.stream_sid),
+            kv("StreamName", &self.name),
+            kv("StreamEvent", event),
+            kv("Timestamp", &chrono::Utc::now().to_rfc3339()),
+        ];
+        if let Some(error) = error {
+            params.push(kv("StreamError", error));
+        }
+        ctx.callbacks.send(super::callbacks::Callback { kind: "stream", hook, params });
     }
 }

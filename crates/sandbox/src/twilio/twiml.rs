@@ -51,6 +51,9 @@ pub struct StreamSpec {
     pub name: Option<String>,
     /// `<Parameter>` children in order.
     pub parameters: Vec<(String, String)>,
+    /// `statusCallback` (+ `statusCallbackMethod`): where `stream-started`, `stream-stopped` and
+    /// `stream-error` are reported (§2.6).
+    pub status_callback: Option<Hook>,
 }
 
 /// Why a document was refused (Twilio error 12100).
@@ -172,6 +175,13 @@ fn verb(e: &Element, base: Option<&str>) -> Result<Verb, TwimlError> {
                             Some((p.attr("name")?.to_owned(), p.attr("value").unwrap_or("").to_owned()))
                         })
                         .collect(),
+                    status_callback: match s.attr("statusCallback") {
+                        Some(u) => Some(Hook {
+                            url: resolve(base, u)?,
+                            method: method(s.attr("statusCallbackMethod")),
+                        }),
+                        None => None,
+                    },
                 }),
             };
             let action = match e.attr("action") {

@@ -5,7 +5,7 @@ fn parses_the_document_main_app_serves() {
     let doc = r#"<?xml version="1.0" encoding="UTF-8"?>
 <Response>
   <Connect>
-    <Stream url="wss://proxy.example/outbound-media-stream">
+    <Stream url="wss://proxy.example/outbound-media-stream" statusCallback="/stream-status-callback?call=1">
       <Parameter name="callId" value="0190c0de-0000-7000-8000-000000000001"/>
       <Parameter name="token" value="a&amp;b&quot;c&lt;"/>
     </Stream>
@@ -26,6 +26,9 @@ fn parses_the_document_main_app_serves() {
         ]
     );
     assert_eq!(verbs[1], Verb::Hangup);
+    let hook = s.status_callback.as_ref().expect("statusCallback");
+    assert_eq!(hook.url, "http://app/stream-status-callback?call=1", "resolved against the document's URL");
+    assert_eq!(hook.method, HttpMethod::Post);
 }
 
 #[test]
