@@ -271,6 +271,41 @@ async fn a_contact_in_two_running_campaigns_is_never_rung_by_both_at_once() {
 }
 
 #[tokio::test]
+async fn two_instances_dialling_two_campaigns_over_the_same_people_never_ring_anyone_twice_at_once() {
+    // Two engines (two main-app instances) tick at the same instant over two campaigns with the
+    // same 30 people: nobody is rung by both at once, and in the end everyone by each. (Either of
+    // the engine's two checks, before the attempt and after it is stored, keeps this test green on
+    // its own; with neither, people are rung twice in the first round.)
+    let (fake, app) = setup().await;
+    let numbers: Vec<String> = (0..30).map(|i| format!("+614915702{i:02}")).collect();
+    let refs: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    let ids = add_contacts(&app.state, &refs).await;
+    let settings = CampaignSettings { max_concurrent: 30, calls_per_second: 1000.0, ..Default::default() };
+    let t = now_ms();
+    let a = running_campaign(&app.state, settings.clone(), &ids, t).await;
+    let b = running_campaign(&app.state, settings, &ids, t).await;
+    let (mut e1, mut e2) = (engine(&app.state), engine(&app.state));
+    let mut at = t;
+    for round in 0..8 {
+        let (r1, r2) = tokio::join!(e1.tick(at), e2.tick(at));
+        let (r1, r2) = (r1.unwrap(), r2.unwrap());
+        for n in &refs {
+            let live = fake.calls().into_iter().filter(|c| c.to == *n && c.ended.is_none()).count();
+            assert!(live <= 1, "round {round}: {n} rung {live} times at once ({r1:?}, {r2:?})");
+        }
+        end_all(&fake, "completed", Some("human")).await;
+        at += Duration::seconds(60);
+    }
+    // Everyone was rung once by each campaign in the end.
+    for n in &refs {
+        assert_eq!(fake.dials_of(n), 2, "{n}");
+    }
+    for c in [&a, &b] {
+        assert_eq!(campaign(&app.state, &c.id).await.status, CampaignStatus::Completed);
+    }
+}
+
+#[tokio::test]
 async fn a_campaign_waits_while_its_contact_is_on_a_single_call() {
     let (fake, app) = setup().await;
     let number = "+61491570101";

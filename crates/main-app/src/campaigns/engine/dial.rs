@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use futures_util::future::join_all;
 
-use super::prepare::{Prepared, prepare};
+use super::prepare::{BUSY_ELSEWHERE_RETRY, Prepared, prepare};
 use super::{Engine, TickReport};
 use crate::calls::service::{self, NewCall, PlaceError, Placed};
 use crate::campaigns::model::{
@@ -33,6 +33,16 @@ pub struct Dial {
     pub attempt_id: String,
     /// The call.
     pub call: NewCall,
+}
+
+/// What [`Engine::begin`] did with a prepared member.
+enum Begun {
+    /// The attempt is stored: place this call.
+    Dial(Box<Dial>),
+    /// Another campaign is dialling the same person: the attempt ended undialled, retried later.
+    BusyElsewhere,
+    /// The campaign stopped (or the claim was lost) before the dial.
+    Stopped,
 }
 
 impl Engine {
@@ -63,12 +73,16 @@ impl Engine {
             claims += 1;
             match prepare(&self.state, campaign, &member, now).await? {
                 Prepared::Dial(call) => match self.begin(&member, *call, now).await? {
-                    Some(dial) => {
-                        dials.push(dial);
+                    Begun::Dial(dial) => {
+                        dials.push(*dial);
                         slots -= 1;
                     }
+                    Begun::BusyElsewhere => {
+                        self.pacer(&campaign.id).give_back();
+                        report.deferred += 1;
+                    }
                     // The campaign stopped (or the claim was lost): no more dials this tick.
-                    None => break,
+                    Begun::Stopped => break,
                 },
                 other => {
                     self.pacer(&campaign.id).give_back();
@@ -109,12 +123,13 @@ impl Engine {
     }
 
     /// Stores the attempt (refused once the campaign is not running); returns the dial to place.
-    async fn begin(
-        &self,
-        member: &Member,
-        mut call: NewCall,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<Dial>> {
+    ///
+    /// Announce, then look: once the member is `dialing`, the person is checked again for a dial
+    /// from another campaign. [`prepare`]'s check alone leaves a window (two instances preparing
+    /// the same person for two campaigns in the same instant both find nobody dialling); with
+    /// the second look after each one's own mark is stored, at least one of them sees the other
+    /// and stands down (both may; each then retries after a jittered wait).
+    async fn begin(&self, member: &Member, mut call: NewCall, now: DateTime<Utc>) -> StoreResult<Begun> {
         let attempt = Attempt {
             id: uuid::Uuid::now_v7().to_string(),
             campaign_id: member.campaign_id.clone(),
@@ -134,10 +149,20 @@ impl Engine {
         if !self.state.store.begin_attempt(&attempt, &self.instance, lease_until).await? {
             let release = Release::Defer { due_at: now, note: "the campaign stopped before the dial".into() };
             self.state.store.release_member(&member.id, &self.instance, &release, now).await?;
-            return Ok(None);
+            return Ok(Begun::Stopped);
         }
         call.idempotency_key = Some(attempt.id.clone());
-        Ok(Some(Dial { campaign_id: member.campaign_id.clone(), attempt_id: attempt.id, call }))
+        let dial = Dial { campaign_id: member.campaign_id.clone(), attempt_id: attempt.id, call };
+        if let Some(other) =
+            self.state.store.in_flight_elsewhere(&member.contact_id, &member.campaign_id).await?
+        {
+            let jitter = Duration::milliseconds(rand::random_range(0..15_000));
+            let note = format!("on a call from campaign {other}; tried again shortly");
+            tracing::info!(member = %member.id, %other, "stood down: the person is being dialled elsewhere");
+            self.not_dialled(&dial, &note, now + BUSY_ELSEWHERE_RETRY + jitter, now).await?;
+            return Ok(Begun::BusyElsewhere);
+        }
+        Ok(Begun::Dial(Box::new(dial)))
     }
 
     /// Places every planned call concurrently, then records each result.

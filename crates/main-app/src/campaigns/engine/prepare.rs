@@ -24,7 +24,7 @@ const MAX_VARIABLES: usize = 50;
 const MAX_VALUE_CHARS: usize = 2_000;
 
 /// A contact on a call from another campaign is looked at again after this.
-const BUSY_ELSEWHERE_RETRY: Duration = Duration::seconds(30);
+pub(super) const BUSY_ELSEWHERE_RETRY: Duration = Duration::seconds(30);
 /// How far back a call still not ended counts as the person being on the line (older ones are
 /// records whose end was missed; start-up reconciliation settles them).
 const LIVE_CALL_HORIZON: Duration = Duration::hours(2);
