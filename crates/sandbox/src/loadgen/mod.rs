@@ -18,8 +18,10 @@
 //! sender.
 //!
 //! The same load against [`passthrough`] (a trivial bridge, also a child process on the same
-//! core) is the baseline: the generator's own floor. Figures are printed, not asserted.
+//! core) is the baseline: the generator's own floor. [`compare`] pairs runs of both to measure
+//! the CPU ratio despite the machine's drift. Figures are printed, not asserted.
 
+pub mod compare;
 pub mod frame;
 pub mod passthrough;
 pub mod peers;
