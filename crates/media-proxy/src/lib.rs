@@ -129,7 +129,7 @@ async fn drain(state: &AppState) {
         return;
     }
     tracing::warn!(live = state.registry.active(), "drain deadline passed: ending the remaining calls");
-    state.hard_stop.cancel();
+    state.registry.stop_all();
     if tokio::time::timeout(Duration::from_secs(5), state.registry.wait_idle()).await.is_err() {
         tracing::error!(live = state.registry.active(), "calls still running after the hard stop");
     }

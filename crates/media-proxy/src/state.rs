@@ -24,8 +24,6 @@ pub struct AppState {
     pub events: EventQueue,
     /// Cancelled on SIGTERM: no new streams are accepted.
     pub draining: CancellationToken,
-    /// Cancelled when the drain deadline passes: live calls end now.
-    pub hard_stop: CancellationToken,
     sender: Arc<Mutex<Option<SenderTask>>>,
 }
 
@@ -66,7 +64,6 @@ impl AppState {
             http,
             events,
             draining: CancellationToken::new(),
-            hard_stop: CancellationToken::new(),
             sender: Arc::new(Mutex::new(Some((task, finish)))),
         })
     }

@@ -196,7 +196,7 @@ impl Bridge {
         if samples == 0 {
             return None;
         }
-        let now = Instant::now();
+        let now = self.last_agent_at; // set by `on_agent` for this message
         if !self.playback.has_open_line() {
             let index = self.next_index();
             let at = self.call_us(now);

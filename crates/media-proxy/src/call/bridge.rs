@@ -18,19 +18,21 @@ use common::ids::CallId;
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_util::sync::CancellationToken;
 
 use super::early::EarlyAudio;
+use super::outbox::poll_once;
 use super::playback::Playback;
 use super::setup::{AgentWs, SetupOutcome};
 use super::start::StartInfo;
 use super::vad::TurnClock;
 use crate::audio::transcode::{AgentToCaller, CallerToAgent};
 use crate::events::CallEvents;
+use crate::registry::StopSignal;
 use crate::settings::Settings;
 
 /// After the last agent audio of a burst, how long without more before a mark is sent.
@@ -119,7 +121,8 @@ pub struct Bridge {
     pub(super) last_agent_at: Instant,
     pub(super) last_agent_audio_at: Instant,
     pub(super) max_duration_at: Instant,
-    pub(super) hard_stop: CancellationToken,
+    /// Fires when the drain deadline passes.
+    pub(super) stop: StopSignal,
     pub(super) twilio_dirty: bool,
     pub(super) agent_dirty: bool,
     pub(super) stats: Stats,
@@ -147,6 +150,23 @@ async fn next_agent(
     }
 }
 
+/// `Pending` once without asking to be polled again, then `Ready`: the task sleeps until one of
+/// the wakers it has already left somewhere fires (a wake during the current poll counts).
+#[derive(Default)]
+struct WaitForWake(bool);
+
+impl std::future::Future for WaitForWake {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
 impl Bridge {
     /// A bridge for a verified stream; `setup` is already running.
     pub(super) fn new(
@@ -156,7 +176,7 @@ impl Bridge {
         events: CallEvents,
         settings: Arc<Settings>,
         setup: BoxFuture<'static, SetupOutcome>,
-        hard_stop: CancellationToken,
+        stop: StopSignal,
     ) -> Self {
         let now = Instant::now();
         let bridge = &settings.bridge;
@@ -186,7 +206,7 @@ impl Bridge {
             last_media_at: now,
             last_agent_at: now,
             last_agent_audio_at: now,
-            hard_stop,
+            stop,
             twilio_dirty: false,
             agent_dirty: false,
             stats: Stats::default(),
@@ -215,9 +235,6 @@ impl Bridge {
     async fn run_loop(&mut self) -> Ending {
         let sleep = tokio::time::sleep_until(self.next_deadline());
         tokio::pin!(sleep);
-        // One registration with the token for the whole call, not one per loop turn.
-        let hard_stop = self.hard_stop.clone().cancelled_owned();
-        tokio::pin!(hard_stop);
         let mut fired = false;
         loop {
             // The timer always follows the nearest deadline. Deadlines mostly move later (every
@@ -231,9 +248,10 @@ impl Bridge {
                 fired = false;
             }
             let dirty = self.twilio_dirty || self.agent_dirty;
+            let mut idle = false;
             let step = tokio::select! {
                 biased;
-                _ = &mut hard_stop => {
+                () = self.stop.fired() => {
                     Some(Ending::new(EndReason::Shutdown, Some("drain deadline passed".to_owned())))
                 }
                 _ = &mut sleep => {
@@ -246,11 +264,30 @@ impl Bridge {
                 }
                 msg = self.twilio.recv() => self.on_twilio(msg),
                 msg = next_agent(&mut self.agent) => self.on_agent(msg),
-                _ = std::future::ready(()), if dirty => self.flush().await,
+                _ = std::future::ready(()), if dirty => {
+                    let mut flush = std::pin::pin!(self.flush());
+                    match poll_once(flush.as_mut()).await {
+                        Poll::Ready(ending) => {
+                            idle = true;
+                            ending
+                        }
+                        Poll::Pending => flush.await,
+                    }
+                }
             };
             let written = self.step_writes().await;
             if let Some(ending) = step.or(written) {
                 return ending;
+            }
+            if idle {
+                // The flush arm runs only when every other arm has just returned `Pending`, each
+                // leaving this task's waker with its source (the sockets' readiness, the timer,
+                // the stop signal, the set-up future: all kept past the arm's future), and this
+                // flush finished without yielding, so no wake meant for those sources was spent
+                // on it (a wake while the task runs makes it run again). Polling them all again
+                // now would find nothing, so sleep until woken: one round of polls less per
+                // message. A flush that had to wait for a socket is followed by a full round.
+                WaitForWake::default().await;
             }
         }
     }

@@ -64,8 +64,9 @@ impl Bridge {
     /// on every Twilio set-up), so the socket stays open — silent — until Twilio stops it,
     /// capped by [`HANGUP_WAIT`].
     async fn await_hangup(&mut self) {
+        let (twilio, stop) = (&mut self.twilio, &mut self.stop);
         let wait = async {
-            while let Some(Ok(msg)) = self.twilio.recv().await {
+            while let Some(Ok(msg)) = twilio.recv().await {
                 if let ws::Message::Text(text) = &msg
                     && matches!(serde_json::from_str(text), Ok(FromTwilio::Stop { .. }))
                 {
@@ -78,7 +79,7 @@ impl Bridge {
         };
         tokio::select! {
             _ = timeout(HANGUP_WAIT, wait) => {}
-            _ = self.hard_stop.cancelled() => {}
+            () = stop.fired() => {}
         }
     }
 

@@ -53,7 +53,7 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
             return;
         }
     };
-    let _registered = slot.register(verified.call_id.clone(), started.stream_sid.clone());
+    let (_registered, stop) = slot.register(verified.call_id.clone(), started.stream_sid.clone());
     let span = tracing::info_span!("call", call_id = %verified.call_id, call_sid = %started.call_sid);
     // Build the actor in a block so that everything not needed during the call (the start
     // message with its parameters, the app state) is dropped before the call runs.
@@ -66,9 +66,8 @@ pub async fn serve(mut socket: WebSocket, state: AppState, slot: CallSlot) {
             started.call_sid.clone(),
         );
         let events = state.events.for_call(verified.call_id.clone());
-        let hard_stop = state.hard_stop.clone();
         drop(state);
-        Box::new(bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, hard_stop))
+        Box::new(bridge::Bridge::new(socket, &started, verified.call_id, events, settings, setup, stop))
     };
     drop(started);
     bridge.run().instrument(span).await;

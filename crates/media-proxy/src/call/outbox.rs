@@ -6,11 +6,31 @@
 use axum::extract::ws;
 use common::events::media::EndReason;
 use futures_util::SinkExt;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
 use std::time::Duration;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite;
 
 use super::bridge::{Bridge, Ending, Phase};
+
+/// `fut`'s output, or `None` if it takes longer than `limit`. A write into a socket with room
+/// completes on its first poll, as nearly all do: only one that does not pays for the deadline
+/// (a clock read and a timer entry, which per frame were 1 % of the proxy's CPU).
+async fn within<F: Future>(limit: Duration, fut: F) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    if let Poll::Ready(out) = poll_once(fut.as_mut()).await {
+        return Some(out);
+    }
+    timeout(limit, fut).await.ok()
+}
+
+/// Polls `fut` once with the task's context: its output if it is done, `Pending` if not (its
+/// wakers are then registered, and it can be awaited on).
+pub(super) async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
+}
 
 impl Bridge {
     /// Queues a text frame to Twilio (written by the loop right after the handler).
@@ -31,7 +51,7 @@ impl Bridge {
         let limit = self.settings.limits.write_timeout;
         if let Some(mut closed) = self.closed_agent.take() {
             // Best effort: send the reply to the agent's close; the socket is done either way.
-            let _ = timeout(Duration::from_millis(200), closed.flush()).await;
+            let _ = within(Duration::from_millis(200), closed.flush()).await;
         }
         let mut queue = std::mem::take(&mut self.out_twilio);
         let mut failed = false;
@@ -40,7 +60,7 @@ impl Bridge {
                 continue;
             }
             let write = self.twilio.feed(ws::Message::Text(text.into()));
-            failed = !matches!(timeout(limit, write).await, Ok(Ok(())));
+            failed = !matches!(within(limit, write).await, Some(Ok(())));
             self.twilio_dirty = true;
         }
         self.out_twilio = queue;
@@ -54,7 +74,7 @@ impl Bridge {
                     continue;
                 }
                 let write = agent.feed(tungstenite::Message::Text(text.into()));
-                failed = !matches!(timeout(limit, write).await, Ok(Ok(())));
+                failed = !matches!(within(limit, write).await, Some(Ok(())));
                 self.agent_dirty = true;
             }
         }
@@ -71,13 +91,13 @@ impl Bridge {
     pub(super) async fn flush(&mut self) -> Option<Ending> {
         let limit = self.settings.limits.write_timeout;
         if std::mem::take(&mut self.twilio_dirty)
-            && !matches!(timeout(limit, self.twilio.flush()).await, Ok(Ok(())))
+            && !matches!(within(limit, self.twilio.flush()).await, Some(Ok(())))
         {
             return Some(self.twilio_stuck());
         }
         if std::mem::take(&mut self.agent_dirty)
             && let Some(agent) = self.agent.as_mut()
-            && !matches!(timeout(limit, agent.flush()).await, Ok(Ok(())))
+            && !matches!(within(limit, agent.flush()).await, Some(Ok(())))
         {
             self.agent = None;
             self.report_error("agent_write_failed", "could not flush the agent socket");
