@@ -236,17 +236,22 @@ impl Bridge {
         let sleep = tokio::time::sleep_until(self.next_deadline());
         tokio::pin!(sleep);
         let mut fired = false;
+        // Whether the deadline's inputs may have changed since it was last computed.
+        let mut recheck = true;
         loop {
             // The timer always follows the nearest deadline. Deadlines mostly move later (every
             // frame pushes inactivity and mark-idle back); moving a Tokio timer later is one
             // atomic store (the timer wheel re-files it when the old instant passes, without
             // waking the task), whereas leaving it early woke every call about every 50 ms
             // while the agent talked, only to find nothing due.
-            let deadline = self.next_deadline();
-            if fired || deadline != sleep.deadline() {
-                sleep.as_mut().reset(deadline);
-                fired = false;
+            if recheck || fired {
+                let deadline = self.next_deadline();
+                if fired || deadline != sleep.deadline() {
+                    sleep.as_mut().reset(deadline);
+                    fired = false;
+                }
             }
+            recheck = true;
             let dirty = self.twilio_dirty || self.agent_dirty;
             let mut idle = false;
             let step = tokio::select! {
@@ -288,6 +293,8 @@ impl Bridge {
                 // now would find nothing, so sleep until woken: one round of polls less per
                 // message. A flush that had to wait for a socket is followed by a full round.
                 WaitForWake::default().await;
+                // A flush changes no deadline: the timer is still right.
+                recheck = false;
             }
         }
     }
