@@ -9,7 +9,8 @@
 //!   frame ([`frame`]), for frames *sent* inside the window;
 //! - frames lost: sent inside the window − received (after a drain second);
 //! - target CPU as % of one core (total and per call) from `/proc/<pid>/stat`;
-//! - target RSS when idle and under load (total and marginal per call) from `/proc/<pid>/status`;
+//! - target RSS from `/proc/<pid>/status`: under load, per call on average (loaded − idle, over
+//!   N) and marginal (loaded − with the first half open, over the second half);
 //! - set-up time: Twilio `start` sent → first agent frame received by the Twilio client.
 //!
 //! The generator plays both ends of every call on one core, so it is built to cost less per
@@ -81,8 +82,8 @@ pub struct RunResult {
     pub sent: [u64; 2],
     /// Target CPU, % of one core.
     pub cpu_pct: f64,
-    /// Target RSS idle and loaded (KiB).
-    pub rss_kib: [u64; 2],
+    /// Target RSS (KiB): idle, with the first half of the streams open, and with all of them.
+    pub rss_kib: [u64; 3],
     /// Set-up p50 and p99 (µs).
     pub setup: [u32; 2],
     /// Streams that failed or closed early.
@@ -199,7 +200,16 @@ async fn measure(
     let mut tasks = tokio::task::JoinSet::new();
     let addr = format!("127.0.0.1:{port}");
     let gap = config.ramp / n.max(1) as u32;
+    let half = n / 2;
+    let mut rss_half = rss_idle;
     for i in 0..n {
+        if i == half && half > 0 {
+            // What the first half cost, read once their buffers have settled: the second half's
+            // growth over it is the marginal cost of a call, without the one-time growth
+            // (allocator arenas, pools, lazily touched pages) that the first streams bring.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            rss_half = stats::rss_kib(pid).unwrap_or(0);
+        }
         let spec = twilio::StreamSpec {
             index: i as u32,
             addr: addr.clone(),
@@ -247,7 +257,7 @@ async fn measure(
         lost: [sent[0].saturating_sub(received[0]), sent[1].saturating_sub(received[1])],
         sent,
         cpu_pct: (cpu1.saturating_sub(cpu0)) as f64 / tps as f64 / elapsed * 100.0,
-        rss_kib: [rss_idle, rss_loaded],
+        rss_kib: [rss_idle, rss_half, rss_loaded],
         setup: [percentile(&setup, 50.0).unwrap_or(0), percentile(&setup, 99.0).unwrap_or(0)],
         failed: recorder.failed_streams.load(Ordering::Relaxed),
         pacing: sent[0] as f64 / expected,
@@ -262,9 +272,11 @@ fn ms(us: u32) -> String {
 /// One table row.
 pub fn format_row(r: &RunResult) -> String {
     let per_call_cpu = r.cpu_pct / r.streams.max(1) as f64;
-    let marginal = (r.rss_kib[1].saturating_sub(r.rss_kib[0])) as f64 / r.streams.max(1) as f64;
+    let [idle, half, loaded] = r.rss_kib;
+    let average = loaded.saturating_sub(idle) as f64 / r.streams.max(1) as f64;
+    let marginal = loaded.saturating_sub(half) as f64 / (r.streams - r.streams / 2).max(1) as f64;
     format!(
-        "| {:>5} | {} / {} / {} | {} / {} / {} | {} / {} | {:>5.1} % | {:.3} % | {:.1} MiB | {:.1} KiB | {} / {} | {:.3} | {:.0} % | {} |",
+        "| {:>5} | {} / {} / {} | {} / {} / {} | {} / {} | {:>5.1} % | {:.3} % | {:.1} MiB | {:.1} / {:.1} KiB | {} / {} | {:.3} | {:.0} % | {} |",
         r.streams,
         ms(r.inbound[0]),
         ms(r.inbound[1]),
@@ -276,7 +288,8 @@ pub fn format_row(r: &RunResult) -> String {
         r.lost[1],
         r.cpu_pct,
         per_call_cpu,
-        r.rss_kib[1] as f64 / 1024.0,
+        loaded as f64 / 1024.0,
+        average,
         marginal,
         ms(r.setup[0]),
         ms(r.setup[1]),
@@ -287,4 +300,20 @@ pub fn format_row(r: &RunResult) -> String {
 }
 
 /// Table header.
-pub const HEADER: &str = "| calls | caller→agent p50/p99/p99.9 ms | agent→caller p50/p99/p99.9 ms | lost in/out | CPU (1 core) | CPU/call | RSS | RSS/call (marginal) | set-up p50/p99 ms | pacing | generator CPU | failed |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
+pub const HEADER: &str = "| calls | caller→agent p50/p99/p99.9 ms | agent→caller p50/p99/p99.9 ms | lost in/out | CPU (1 core) | CPU/call | RSS | RSS/call average / marginal | set-up p50/p99 ms | pacing | generator CPU | failed |\n|---|---|---|---|---|---|---|---|---|---|---|---|";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_gives_the_average_and_the_marginal_rss_per_call() {
+        // 100 streams: 1,000 KiB idle, 1,800 with 50 open, 2,500 with all 100.
+        let r = RunResult { streams: 100, rss_kib: [1000, 1800, 2500], ..RunResult::default() };
+        let row = format_row(&r);
+        assert!(row.contains("| 2.4 MiB | 15.0 / 14.0 KiB |"), "{row}");
+        // An odd count: the second half is the larger one.
+        let r = RunResult { streams: 3, rss_kib: [0, 10, 30], ..RunResult::default() };
+        assert!(format_row(&r).contains("| 10.0 / 10.0 KiB |"), "{}", format_row(&r));
+    }
+}
